@@ -1,0 +1,1 @@
+"""Documents -> chunks and sentences -> vectors -> a verified index directory (FAISS + BM25)."""

@@ -1,0 +1,282 @@
+"""The index directory: written atomically with a manifest, and refused on load unless it verifies.
+
+Layout (txtai-style: the index knows how it was made):
+    manifest.json          how it was built, and a checksum of every other file
+    documents.jsonl        the documents' text and sections: every offset points into these
+    chunks.jsonl           chunk rows; row i is vector i of chunks.faiss and document i of bm25/
+    sentences.jsonl        sentence rows; row i is row i of sentence_vectors.npy
+    chunks.faiss           FAISS inner-product index over normalised chunk vectors
+    sentence_vectors.npy   normalised sentence vectors (memory-mapped on load)
+    bm25/                  the BM25 index over chunk terms
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from corpus import Document
+from indexer.chunking import Chunk, Sentence
+from indexer.dense import load_dense_index, save_dense_index
+from indexer.embedding import ModelIdentity, Vectors
+from indexer.lexical import Bm25Index
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DOCUMENTS = "documents.jsonl"
+CHUNKS = "chunks.jsonl"
+SENTENCES = "sentences.jsonl"
+DENSE = "chunks.faiss"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+BM25 = "bm25"
+
+REBUILD = "rebuild it with `rag-index build` (or `make index`)"
+
+
+class IndexLoadError(Exception):
+    """The index directory cannot be used; the message says what to run."""
+
+
+class IndexMissingError(IndexLoadError):
+    pass
+
+
+class IndexIncompleteError(IndexLoadError):
+    pass
+
+
+class IndexCorruptError(IndexLoadError):
+    pass
+
+
+class IndexMismatchError(IndexLoadError):
+    pass
+
+
+class EmbeddingInfo(BaseModel, frozen=True):
+    name: str
+    path: str
+    files_sha256: str
+    dimension: int
+    max_seq_length: int
+    normalized: bool
+
+
+class DocumentInfo(BaseModel, frozen=True):
+    id: str
+    title: str
+    source: str
+    sha256: str
+    chars: int
+
+
+class CorpusInfo(BaseModel, frozen=True):
+    dir: str
+    hash: str
+    documents: list[DocumentInfo]
+
+
+class Manifest(BaseModel, frozen=True):
+    format_version: int
+    built_at: str
+    build_seconds: dict[str, float]
+    embedding: EmbeddingInfo
+    chunking: dict[str, Any]
+    dense: dict[str, Any]
+    lexical: dict[str, Any]
+    corpus: CorpusInfo
+    counts: dict[str, Any]
+    versions: dict[str, str]
+    files: dict[str, str]  # relative path -> sha256
+
+    def model_identity_matches(self, identity: ModelIdentity) -> bool:
+        return (
+            self.embedding.files_sha256 == identity.files_sha256
+            and self.embedding.dimension == identity.dimension
+        )
+
+
+@dataclass(frozen=True)
+class CorpusIndex:
+    """A loaded, verified index: everything retrieval and answering read."""
+
+    directory: Path
+    manifest: Manifest
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    dense: faiss.Index
+    sentence_vectors: Vectors
+    bm25: Bm25Index
+
+
+@dataclass(frozen=True)
+class IndexContents:
+    """What a build produced, before it is written."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    dense: faiss.Index
+    sentence_vectors: Vectors
+    bm25: Bm25Index
+
+
+def write_index(directory: Path, contents: IndexContents, manifest: dict[str, Any]) -> Manifest:
+    """Write into a temporary sibling directory, then swap it in with a rename."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
+    try:
+        _write_jsonl(staging / DOCUMENTS, contents.documents)
+        _write_jsonl(staging / CHUNKS, contents.chunks)
+        _write_jsonl(staging / SENTENCES, contents.sentences)
+        save_dense_index(contents.dense, staging / DENSE)
+        np.save(staging / SENTENCE_VECTORS, contents.sentence_vectors)
+        contents.bm25.save(staging / BM25)
+        manifest["files"] = {
+            str(path.relative_to(staging)): _sha256(path)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file()
+        }
+        final = Manifest.model_validate(manifest)
+        (staging / MANIFEST).write_text(final.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        _swap_in(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def read_manifest(directory: Path) -> Manifest:
+    if not directory.exists():
+        raise IndexMissingError(f"there is no index at {directory}: build it with `rag-index build`")
+    path = directory / MANIFEST
+    if not path.exists():
+        raise IndexIncompleteError(
+            f"{directory} has no {MANIFEST}: the build did not finish or this is not an index; "
+            + REBUILD
+        )
+    try:
+        manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, UnicodeDecodeError) as error:
+        raise IndexCorruptError(f"{path} is damaged ({error.__class__.__name__}); {REBUILD}") from error
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"the index at {directory} has format {manifest.format_version}, this version reads "
+            f"format {FORMAT_VERSION}; {REBUILD}"
+        )
+    return manifest
+
+
+def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
+    for name, expected in manifest.files.items():
+        path = directory / name
+        if not path.is_file():
+            raise IndexIncompleteError(f"the index at {directory} is missing {name}; {REBUILD}")
+        if checksums and _sha256(path) != expected:
+            raise IndexCorruptError(
+                f"{name} in {directory} does not match its checksum in {MANIFEST}: the file was "
+                f"changed or damaged; {REBUILD}"
+            )
+
+
+def load_index(
+    directory: Path, model: ModelIdentity | None = None, verify_checksums: bool = True
+) -> CorpusIndex:
+    """Load and verify the index; refuse one built with a different model than `model`."""
+    manifest = read_manifest(directory)
+    if model is not None and not manifest.model_identity_matches(model):
+        raise IndexMismatchError(
+            f"the index at {directory} was built with the embedding model "
+            f"{manifest.embedding.name!r} (files sha256 {manifest.embedding.files_sha256[:12]}, "
+            f"{manifest.embedding.dimension} dimensions), but the configured model is "
+            f"{model.name!r} (sha256 {model.files_sha256[:12]}, {model.dimension} dimensions): "
+            f"{REBUILD}, or set RAG_EMBEDDING_MODEL={manifest.embedding.name}"
+        )
+    verify_files(directory, manifest, verify_checksums)
+    try:
+        documents = [Document.model_validate_json(line) for line in _lines(directory / DOCUMENTS)]
+        chunks = [Chunk.model_validate_json(line) for line in _lines(directory / CHUNKS)]
+        sentences = [Sentence.model_validate_json(line) for line in _lines(directory / SENTENCES)]
+        dense = load_dense_index(directory / DENSE, manifest.dense.get("ef_search", 128))
+        sentence_vectors = np.load(directory / SENTENCE_VECTORS, mmap_mode="r")
+        bm25 = Bm25Index.load(directory / BM25)
+    except (ValidationError, ValueError, OSError, RuntimeError, KeyError) as error:
+        raise IndexCorruptError(f"cannot read the index at {directory} ({error}); {REBUILD}") from error
+    index = CorpusIndex(
+        directory=directory,
+        manifest=manifest,
+        documents={d.id: d for d in documents},
+        chunks=chunks,
+        sentences=sentences,
+        dense=dense,
+        sentence_vectors=sentence_vectors,
+        bm25=bm25,
+    )
+    _check_consistent(index)
+    return index
+
+
+def _check_consistent(index: CorpusIndex) -> None:
+    problems = []
+    dimension = index.manifest.embedding.dimension
+    if index.dense.ntotal != len(index.chunks) or index.bm25.size != len(index.chunks):
+        problems.append(
+            f"{len(index.chunks)} chunks but {index.dense.ntotal} vectors and "
+            f"{index.bm25.size} BM25 rows"
+        )
+    if index.dense.d != dimension or index.sentence_vectors.shape[1:] != (dimension,):
+        problems.append(f"vectors are not {dimension}-dimensional")
+    if index.sentence_vectors.shape[0] != len(index.sentences):
+        problems.append(
+            f"{len(index.sentences)} sentences but {index.sentence_vectors.shape[0]} vectors"
+        )
+    if any(c.row != i for i, c in enumerate(index.chunks)) or any(
+        s.row != i for i, s in enumerate(index.sentences)
+    ):
+        problems.append("rows are out of order")
+    if problems:
+        raise IndexCorruptError(f"the index at {index.directory} is inconsistent: "
+                                f"{'; '.join(problems)}; {REBUILD}")
+
+
+def _swap_in(staging: Path, directory: Path) -> None:
+    old = None
+    if directory.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+        os.replace(directory, old / directory.name)
+    os.replace(staging, directory)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_jsonl(path: Path, rows: Iterable[BaseModel]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(row.model_dump_json() + "\n")
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

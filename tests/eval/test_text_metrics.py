@@ -1,0 +1,28 @@
+"""Marker handling and sentence splitting of answers."""
+
+from __future__ import annotations
+
+from eval.metrics.text import markers_in, split_sentences, strip_markers
+
+
+def test_markers_follow_their_sentence_wherever_the_full_stop_is() -> None:
+    sentences = split_sentences("Iraq joined in 1945. [1] The U.S. Army left in 2011 [2][3].")
+    assert [(s.plain, s.markers) for s in sentences] == [
+        ("Iraq joined in 1945.", (1,)),
+        ("The U.S. Army left in 2011.", (2, 3)),
+    ]
+
+
+def test_a_trailing_marker_piece_joins_the_last_sentence() -> None:
+    sentences = split_sentences("It measures 1,458 kilometers. [1]")
+    assert [(s.plain, s.markers) for s in sentences] == [("It measures 1,458 kilometers.", (1,))]
+
+
+def test_sentence_without_marker_has_none() -> None:
+    assert [s.markers for s in split_sentences("One [1]. Two.")] == [(1,), ()]
+
+
+def test_strip_and_list_markers() -> None:
+    assert strip_markers("in 1945 [1]. Then [2] more") == "in 1945. Then more"
+    assert markers_in("a [2] b [10] c [2]") == [2, 10, 2]
+    assert split_sentences("") == []
