@@ -15,13 +15,17 @@ from corpus.documents import find_headings
 PAGE_FURNITURE = ("ARTICLE AD BOX", "English (US) ·")
 # Cells that say nothing on their own: a table made only of these and row numbers is empty.
 _PLACEHOLDER_CELLS = {"", "—", "-", "unknown", "(suspended)"}
-_MAX_PLAIN_HEADING = 60  # characters; a plain-text line this short, without a full stop, is a heading
+_MAX_PLAIN_HEADING = (
+    60  # characters; a plain-text line this short, without a full stop, is a heading
+)
 
 
 @dataclass
 class Cleaned:
     text: str
-    removed: list[str] = field(default_factory=list)  # what was taken out or changed, for the record
+    removed: list[str] = field(
+        default_factory=list
+    )  # what was taken out or changed, for the record
 
 
 def clean_scraped_text(raw: str) -> Cleaned:
@@ -95,7 +99,7 @@ def _drop_empty_sections(cleaned: Cleaned) -> None:
 
 
 def _mark_plain_headings(cleaned: Cleaned) -> None:
-    """A plain text with no heading markup: the first line is the title, short lines are headings."""
+    """Plain text with no heading markup: the first line is the title, short lines are headings."""
     lines = cleaned.text.strip().split("\n")
     out = [f"= {lines[0].strip()} ="]
     cleaned.removed.append(f"marked the first line as the title: {lines[0].strip()!r}")

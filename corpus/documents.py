@@ -11,7 +11,7 @@ from pydantic import BaseModel
 INTRODUCTION = "Introduction"
 SECTION_SEPARATOR = " > "
 
-# `= Title =`, `== Section ==`, `==Section==` ... (MediaWiki) and `# Title`, `## Section` (Markdown).
+# `= Title =`, `== Section ==`, `==Section==` (MediaWiki) and `# Title`, `## Section` (Markdown).
 _WIKI_HEADING = re.compile(r"^(={1,6})\s*(\S.*?)\s*\1\s*$")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")

@@ -13,7 +13,6 @@ Layout (txtai-style: the index knows how it was made):
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -163,7 +162,9 @@ def write_index(directory: Path, contents: IndexContents, manifest: dict[str, An
 
 def read_manifest(directory: Path) -> Manifest:
     if not directory.exists():
-        raise IndexMissingError(f"there is no index at {directory}: build it with `rag-index build`")
+        raise IndexMissingError(
+            f"there is no index at {directory}: build it with `rag-index build`"
+        )
     path = directory / MANIFEST
     if not path.exists():
         raise IndexIncompleteError(
@@ -173,7 +174,9 @@ def read_manifest(directory: Path) -> Manifest:
     try:
         manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, UnicodeDecodeError) as error:
-        raise IndexCorruptError(f"{path} is damaged ({error.__class__.__name__}); {REBUILD}") from error
+        raise IndexCorruptError(
+            f"{path} is damaged ({error.__class__.__name__}); {REBUILD}"
+        ) from error
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index at {directory} has format {manifest.format_version}, this version reads "
@@ -216,7 +219,9 @@ def load_index(
         sentence_vectors = np.load(directory / SENTENCE_VECTORS, mmap_mode="r")
         bm25 = Bm25Index.load(directory / BM25)
     except (ValidationError, ValueError, OSError, RuntimeError, KeyError) as error:
-        raise IndexCorruptError(f"cannot read the index at {directory} ({error}); {REBUILD}") from error
+        raise IndexCorruptError(
+            f"cannot read the index at {directory} ({error}); {REBUILD}"
+        ) from error
     index = CorpusIndex(
         directory=directory,
         manifest=manifest,
@@ -250,8 +255,9 @@ def _check_consistent(index: CorpusIndex) -> None:
     ):
         problems.append("rows are out of order")
     if problems:
-        raise IndexCorruptError(f"the index at {index.directory} is inconsistent: "
-                                f"{'; '.join(problems)}; {REBUILD}")
+        raise IndexCorruptError(
+            f"the index at {index.directory} is inconsistent: {'; '.join(problems)}; {REBUILD}"
+        )
 
 
 def _swap_in(staging: Path, directory: Path) -> None:

@@ -17,10 +17,22 @@ from typing import Protocol
 import numpy as np
 
 from corpus import Document, corpus_hash, load_corpus
-from indexer.artifact import FORMAT_VERSION, IndexContents, IndexLoadError, Manifest, read_manifest
-from indexer.artifact import write_index
-from indexer.chunking import ENCODING, Chunk, ChunkingParams, Sentence, chunk_document
-from indexer.chunking import embedded_text
+from indexer.artifact import (
+    FORMAT_VERSION,
+    IndexContents,
+    IndexLoadError,
+    Manifest,
+    read_manifest,
+    write_index,
+)
+from indexer.chunking import (
+    ENCODING,
+    Chunk,
+    ChunkingParams,
+    Sentence,
+    chunk_document,
+    embedded_text,
+)
 from indexer.dense import DenseParams, build_dense_index, describe
 from indexer.embedding import Embedder, Vectors
 from indexer.lexical import STOPWORDS, Bm25Index, terms
@@ -77,12 +89,17 @@ def chunking_params(settings: IndexSettings) -> ChunkingParams:
 
 
 def chunking_manifest(settings: IndexSettings) -> dict[str, object]:
-    return {**asdict(chunking_params(settings)), "encoding": ENCODING, "splitter":
-            "langchain RecursiveCharacterTextSplitter (paragraph, line, sentence, word)",
-            "sentences": "pysbd, per line"}
+    return {
+        **asdict(chunking_params(settings)),
+        "encoding": ENCODING,
+        "splitter": "langchain RecursiveCharacterTextSplitter (paragraph, line, sentence, word)",
+        "sentences": "pysbd, per line",
+    }
 
 
-def stale_reasons(manifest: Manifest, documents: list[Document], settings: IndexSettings) -> list[str]:
+def stale_reasons(
+    manifest: Manifest, documents: list[Document], settings: IndexSettings
+) -> list[str]:
     """Why an index no longer matches the corpus and settings; empty when it is up to date."""
     reasons = []
     if manifest.corpus.hash != corpus_hash(documents):
@@ -154,8 +171,9 @@ def build_index(
             progress.advance(1)
     too_long = sum(not embedder.fits(s.text) for s in sentences)
     if too_long:
-        logger.warning("%d sentences are longer than the model reads; their end is not embedded",
-                       too_long)
+        logger.warning(
+            "%d sentences are longer than the model reads; their end is not embedded", too_long
+        )
     by_id = {d.id: d for d in documents}
     chunk_texts = [embedded_text(by_id[c.doc_id], c.section, c.text, params) for c in chunks]
     with timed("embedding chunks", len(chunk_texts)):
@@ -165,8 +183,12 @@ def build_index(
     with timed("indexing"):
         dense = build_dense_index(
             chunk_vectors,
-            DenseParams(settings.flat_index_max_chunks, settings.hnsw_m,
-                        settings.hnsw_ef_construction, settings.hnsw_ef_search),
+            DenseParams(
+                settings.flat_index_max_chunks,
+                settings.hnsw_m,
+                settings.hnsw_ef_construction,
+                settings.hnsw_ef_search,
+            ),
         )
         bm25 = Bm25Index.build([_chunk_terms(by_id[c.doc_id], c, params) for c in chunks])
     tokens = [c.tokens for c in chunks]
@@ -177,14 +199,25 @@ def build_index(
         "embedding": {**asdict(embedder.identity), "normalized": True},
         "chunking": chunking_manifest(settings),
         "dense": describe(dense),
-        "lexical": {"method": "BM25 (Lucene)", "k1": 1.5, "b": 0.75, "stemmer": "Snowball english",
-                    "stopwords": len(STOPWORDS), "text": "as embedded"},
+        "lexical": {
+            "method": "BM25 (Lucene)",
+            "k1": 1.5,
+            "b": 0.75,
+            "stemmer": "Snowball english",
+            "stopwords": len(STOPWORDS),
+            "text": "as embedded",
+        },
         "corpus": {
             "dir": str(settings.corpus_dir),
             "hash": corpus_hash(documents),
             "documents": [
-                {"id": d.id, "title": d.title, "source": d.source, "sha256": d.content_hash,
-                 "chars": len(d.text)}
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "source": d.source,
+                    "sha256": d.content_hash,
+                    "chars": len(d.text),
+                }
                 for d in documents
             ],
         },
@@ -193,8 +226,11 @@ def build_index(
             "chunks": len(chunks),
             "sentences": len(sentences),
             "sentences_longer_than_model_window": too_long,
-            "chunk_tokens": {"min": min(tokens), "mean": round(statistics.mean(tokens), 1),
-                             "max": max(tokens)},
+            "chunk_tokens": {
+                "min": min(tokens),
+                "mean": round(statistics.mean(tokens), 1),
+                "max": max(tokens),
+            },
         },
         "versions": {"python": platform.python_version()}
         | {name: metadata.version(name) for name in _VERSIONED},

@@ -1,4 +1,4 @@
-"""Document -> sentences and chunks: token-sized, overlapping, never across a section, with exact offsets.
+"""Document -> sentences and chunks: token-sized, overlapping, within one section, exact offsets.
 
 Sentences are the unit the answer step cites; chunks are the unit retrieval ranks. Both carry
 `[start, end)` offsets into their document's text, and `text == document.text[start:end]`.
@@ -162,7 +162,9 @@ def _split_section(
         pieces = [(start, end)]
         while not all(fits(piece) for piece in pieces):  # a chunk dense in rare word pieces
             size = max(8, size * 3 // 4)
-            smaller = ChunkingParams(size, min(params.chunk_overlap, size // 4), params.embed_prefix)
+            smaller = ChunkingParams(
+                size, min(params.chunk_overlap, size // 4), params.embed_prefix
+            )
             pieces = _split_span(document.text, start, end, smaller)
         fitted.extend(pieces)
     return fitted
@@ -177,7 +179,9 @@ def _split_span(text: str, start: int, end: int, params: ChunkingParams) -> list
     for piece in splitter.split_text(body):
         found = body.find(piece, cursor)
         if found < 0:
-            raise AssertionError(f"the splitter returned text that is not in the section: {piece!r}")
+            raise AssertionError(
+                f"the splitter returned text that is not in the section: {piece!r}"
+            )
         spans.append((start + found, start + found + len(piece)))
         cursor = found + 1
     return spans

@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from corpus import CorpusError
@@ -27,18 +34,18 @@ class _BarProgress:
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task: object | None = None
+        self._task: TaskID | None = None
 
     def stage(self, name: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, completed=self._progress.tasks[-1].total or 1)  # type: ignore[arg-type]
+        if self._task is not None:  # the previous stage is complete
+            self._progress.update(self._task, completed=self._progress.tasks[-1].total or 1)
         self._task = self._progress.add_task(name, total=total or 1)
-        if total is None:
-            self._progress.update(self._task, completed=1)  # type: ignore[arg-type]
+        if total is None:  # a stage without steps shows as done once it starts
+            self._progress.update(self._task, completed=1)
 
     def advance(self, amount: int) -> None:
         if self._task is not None:
-            self._progress.advance(self._task, amount)  # type: ignore[arg-type]
+            self._progress.advance(self._task, amount)
 
 
 class _LineProgress:
@@ -52,8 +59,12 @@ class _LineProgress:
 
 
 def _settings(corpus_dir: Path | None, index_dir: Path | None) -> IndexSettings:
-    overrides = {"corpus_dir": corpus_dir, "index_dir": index_dir}
-    return IndexSettings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = IndexSettings()
+    if corpus_dir is not None:
+        settings = settings.model_copy(update={"corpus_dir": corpus_dir})
+    if index_dir is not None:
+        settings = settings.model_copy(update={"index_dir": index_dir})
+    return settings
 
 
 CorpusOption = Annotated[
@@ -83,8 +94,11 @@ def build(
             print(f"building the index: {'; '.join(reasons)}")
         if sys.stdout.isatty():
             with Progress(
-                TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=console,
+                TextColumn("{task.description:<20}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
             ) as bar:
                 report = build_index(settings, _BarProgress(bar))
         else:

@@ -75,7 +75,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # a bar per load is noise in service logs
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a bar per load is noise in service logs
         torch.set_num_threads(threads)
         path = resolve_model_path(name)
         try:
@@ -85,14 +85,15 @@ class Embedder:
         self._batch_size = batch_size
         self._tokenizer = self._model.tokenizer
         dimension = self._model.get_embedding_dimension()
-        if dimension is None:
-            raise ModelError(f"{path} does not say its embedding dimension")
+        max_seq_length = self._model.max_seq_length
+        if dimension is None or max_seq_length is None:
+            raise ModelError(f"{path} does not say its embedding dimension and input length")
         self.identity = ModelIdentity(
             name=name,
             path=str(path),
             files_sha256=hash_model_files(path),
             dimension=dimension,
-            max_seq_length=self._model.max_seq_length,
+            max_seq_length=max_seq_length,
         )
 
     def token_count(self, text: str) -> int:

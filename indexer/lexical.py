@@ -1,4 +1,4 @@
-"""Text -> stemmed terms, and the BM25 index over chunks that finds exact names, numbers and dates."""
+"""Text -> stemmed terms; the BM25 index over chunks that finds exact names, numbers and dates."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     do done were been being has have had can could would should shall may might must about
     tell me my i you your we our us its his her him she he them than also any some all so very
     much many more most other both each few own same too just over under between after before
-    during since until while from up down out off again further once here s t""".split()
+    during since until while from up down out off again further once here s t""".split()  # noqa: SIM905
 )
 
 

@@ -1,4 +1,4 @@
-"""Ranked passages -> a draft answer whose every sentence cites a span, or an empty draft to abstain.
+"""Ranked passages -> a draft whose every sentence cites a span, or an empty draft to abstain.
 
 `Answerer` is the seam for other backends (a generative model, say): it gets the question and
 the hits and returns a `Draft`; grounding then checks every sentence against what it cites.
@@ -21,21 +21,42 @@ import numpy as np
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence, count_tokens
 from indexer.embedding import Vectors
+from indexer.lexical import terms
 from qa_service.grounding import Claim, Draft, Source
 from qa_service.retrieval import Hit
+from qa_service.settings import Settings
 
 AnswerType = Literal["number", "date"]
 _ASKS_NUMBER = re.compile(
     r"\b(how (many|much|long|large|big|far|old)|what (share|percentage|proportion|number|"
-    r"amount|value|size|sum)|number of|percentage of)\b",
+    r"amount|value|size|sum)|(number|percentage|share|value|amount|cost|size) of)\b",
     re.IGNORECASE,
 )
-_ASKS_DATE = re.compile(r"\b(when|what year|which year|what date|in what year|since when)\b",
-                        re.IGNORECASE)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|"
-                     r"thousand|million|billion|half)\b", re.IGNORECASE)
-_DATE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(January|February|March|April|May|June|July|"
-                   r"August|September|October|November|December)\b")
+# A sentence that opens like this carries on from the one before: "This decision was taken...".
+_CARRIES_ON = re.compile(
+    r"^(?:But |And |However, |Thus, |Then |So )?(?:this|these|that|those|it|its|he|his|she|her|"
+    r"they|their|the latter|the former|the two|during this|after this|following this|in return|"
+    r"in exchange|in reaction|in response|as a result)\b",
+    re.IGNORECASE,
+)
+_ASKS_DATE = re.compile(
+    r"\b(when|what year|which year|what date|in what year|since when)\b", re.IGNORECASE
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+_DATE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b|\b{_MONTH}\b")
+_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?:1[0-9]|20)[0-9]{2}")
+_DAY_BEFORE_MONTH = re.compile(rf"\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}")
+_MONTH_BEFORE_DAY = re.compile(rf"{_MONTH} $")
+UNKNOWN_WORD_WEIGHT = 0.25
+_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*")
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -57,16 +78,35 @@ class AnswerParams:
     relative_floor: float  # a sentence must score this share of the best sentence
     mmr_lambda: float
     abstain_below: float
-    similarity_weight: float = 0.6  # relevance = w * cosine + (1 - w) * term overlap
-    context_weight: float = 0.5  # share of the overlap counted over the sentence and its predecessor
-    type_bonus: float = 0.05  # for a sentence holding the kind of answer the question asks for
+    similarity_weight: float  # relevance = w * cosine + (1 - w) * term overlap
+    context_weight: float  # share of the overlap counted over the sentence and its predecessor
+    type_bonus: float  # for a sentence holding the kind of answer the question asks for
+    typed_focus: float  # the answer type must be in a sentence scoring this share of the best
+    follow_on: bool  # bring along the next sentence when it carries on from a chosen one
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerParams:
+        return cls(
+            passages=settings.answer_passages,
+            max_sentences=settings.answer_max_sentences,
+            max_tokens=settings.answer_max_tokens,
+            relative_floor=settings.answer_relative_floor,
+            mmr_lambda=settings.mmr_lambda,
+            abstain_below=settings.abstain_below,
+            similarity_weight=settings.answer_similarity_weight,
+            context_weight=settings.answer_context_weight,
+            type_bonus=settings.answer_type_bonus,
+            typed_focus=settings.answer_typed_focus,
+            follow_on=settings.answer_follow_on,
+        )
 
 
 @dataclass(frozen=True)
 class Candidate:
     sentence: Sentence
     chunk_id: str
-    relevance: float
+    relevance: float  # how well it answers: what selection ranks by
+    evidence: float  # the same, discounted for names in the question that the corpus lacks
     context: Sentence | None  # the sentence before, when this one leans on it for its meaning
 
 
@@ -80,10 +120,28 @@ def expected_answer_type(question: str) -> AnswerType | None:
 
 def holds(answer_type: AnswerType | None, text: str) -> bool:
     if answer_type == "number":
-        return bool(_NUMBER.search(text))
+        return has_quantity(text)
     if answer_type == "date":
         return bool(_DATE.search(text))
     return True
+
+
+def name_terms(question: str) -> set[str]:
+    """Terms of the capitalised words after the first: the names a question asks about."""
+    return {t for match in _NAME.finditer(question) for t in terms(match.group())}
+
+
+def has_quantity(text: str) -> bool:
+    """A number that is not a year or the day of a date, or a number word."""
+    for numeral in _NUMERAL.finditer(text):
+        if _YEAR.fullmatch(numeral.group()):
+            continue
+        if _DAY_BEFORE_MONTH.match(text, numeral.start()) or _MONTH_BEFORE_DAY.search(
+            text, 0, numeral.start()
+        ):
+            continue
+        return True
+    return bool(_NUMBER_WORD.search(text))
 
 
 class ExtractiveAnswerer:
@@ -93,13 +151,34 @@ class ExtractiveAnswerer:
 
     def draft(self, question: Question, hits: list[Hit]) -> Draft:
         candidates = self._candidates(question, hits)
-        evidence = max((c.relevance for c in candidates), default=0.0)
+        # Evidence is only as strong as the best sentence holding the kind of answer asked for:
+        # "how many" answered by sentences without a quantity is no answer.
+        answer_type = expected_answer_type(question.text)
+        best = max((c.relevance for c in candidates), default=0.0)
+        evidence = max(
+            (
+                c.evidence
+                for c in candidates
+                if c.relevance >= best * self._params.typed_focus
+                and holds(answer_type, c.sentence.text)
+            ),
+            default=0.0,
+        )
         if evidence < self._params.abstain_below:
             return Draft([], evidence)
         claims: list[Claim] = []
-        for candidate in self._reading_order(self._select(candidates)):
-            sentences = [candidate.context, candidate.sentence] if candidate.context else [
-                candidate.sentence]
+        chosen = self._select(candidates)
+        tokens = sum(self._size(c) for c in chosen)
+        for candidate in self._reading_order(chosen):
+            sentences = (
+                [candidate.context, candidate.sentence]
+                if candidate.context
+                else [candidate.sentence]
+            )
+            after = self._carrying_on(candidate.sentence)
+            if after is not None and tokens + count_tokens(after.text) <= self._params.max_tokens:
+                sentences.append(after)
+                tokens += count_tokens(after.text)
             for sentence in sentences:
                 claim = Claim(
                     sentence.text,
@@ -122,9 +201,16 @@ class ExtractiveAnswerer:
         similarity = np.asarray(self._index.sentence_vectors[rows] @ question.vector[0])
         bm25 = self._index.bm25
         # Terms no chunk contains cannot match any sentence: leaving them out keeps the
-        # overlap comparable between questions with and without such words.
+        # ranking comparable between questions with and without such words. But a name the
+        # corpus has never seen ("the capital of Brazil") weakens the evidence for any answer.
         weights = {t: bm25.idf(t) for t in set(question.terms) if bm25.knows(t)}
         total = sum(weights.values()) or 1.0
+        names = name_terms(question.text)
+        unknown = {t for t in question.terms if not bm25.knows(t)}
+        missing = sum(
+            bm25.idf(t) * (1.0 if t in names else UNKNOWN_WORD_WEIGHT) for t in unknown
+        )
+        discount = total / (total + missing)
         answer_type = expected_answer_type(question.text)
         p = self._params
         candidates = []
@@ -132,21 +218,42 @@ class ExtractiveAnswerer:
             sentence = sentences[row]
             before = sentences[row - 1] if row > 0 else None
             if before is not None and (before.doc_id, before.section) != (
-                sentence.doc_id, sentence.section
+                sentence.doc_id,
+                sentence.section,
             ):
                 before = None
             own = sum(weights[t] for t in weights.keys() & set(sentence.terms)) / total
             window_terms = set(sentence.terms) | set(before.terms if before else ())
             window = sum(weights[t] for t in weights.keys() & window_terms) / total
             overlap = (1 - p.context_weight) * own + p.context_weight * window
-            relevance = p.similarity_weight * cosine + (1 - p.similarity_weight) * overlap
-            if answer_type and holds(answer_type, sentence.text):
-                relevance += p.type_bonus
+            bonus = p.type_bonus if answer_type and holds(answer_type, sentence.text) else 0.0
+            similar = p.similarity_weight * cosine + bonus
+            relevance = similar + (1 - p.similarity_weight) * overlap
+            evidence = similar + (1 - p.similarity_weight) * overlap * discount
             leans_on_before = before is not None and window - own > own
             candidates.append(
-                Candidate(sentence, origin[row], relevance, before if leans_on_before else None)
+                Candidate(
+                    sentence,
+                    origin[row],
+                    relevance,
+                    evidence,
+                    before if leans_on_before else None,
+                )
             )
         return candidates
+
+    def _carrying_on(self, sentence: Sentence) -> Sentence | None:
+        """The next sentence of the same section, if it reads as a continuation of this one."""
+        if not self._params.follow_on or sentence.row + 1 >= len(self._index.sentences):
+            return None
+        after = self._index.sentences[sentence.row + 1]
+        same_place = (after.doc_id, after.section) == (sentence.doc_id, sentence.section)
+        return after if same_place and _CARRIES_ON.match(after.text) else None
+
+    @staticmethod
+    def _size(candidate: Candidate) -> int:
+        context = count_tokens(candidate.context.text) if candidate.context else 0
+        return count_tokens(candidate.sentence.text) + context
 
     def _select(self, candidates: list[Candidate]) -> list[Candidate]:
         """Maximal marginal relevance within the sentence and token budgets, best first."""
@@ -165,10 +272,7 @@ class ExtractiveAnswerer:
             scores = lam * relevance - (1 - lam) * redundancy
             scores[chosen] = -np.inf
             best = int(np.argmax(scores))
-            candidate = pool[best]
-            size = count_tokens(candidate.sentence.text) + (
-                count_tokens(candidate.context.text) if candidate.context else 0
-            )
+            size = self._size(pool[best])
             if chosen and tokens + size > self._params.max_tokens:
                 break
             chosen.append(best)

@@ -1,4 +1,4 @@
-"""Question + history -> the query to search: a follow-up borrows its missing context from earlier turns.
+"""Question + history -> the query to search: a follow-up borrows context from earlier turns.
 
 No model is involved: a follow-up that names a new subject ("And with Turkey?", "What about
 Kuwait?") takes the previous question with its subject swapped; one that points back ("When

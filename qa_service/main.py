@@ -1,4 +1,4 @@
-"""The HTTP API: thin routes over `QAService`, loaded once in the lifespan; `app` is what uvicorn runs."""
+"""The HTTP API: thin routes over `QAService`, loaded once in the lifespan; uvicorn runs `app`."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,
     )
     app.add_middleware(

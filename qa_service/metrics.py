@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
-disable_created_metrics()  # the *_created series only double the output
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only double the output
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
 
@@ -18,16 +18,24 @@ class Metrics:
             "rag_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.errors = Counter(
-            "rag_errors", "Requests that ended in an error, by kind", ["kind"],
+            "rag_errors",
+            "Requests that ended in an error, by kind",
+            ["kind"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "rag_request_seconds", "Request latency", ["route"], buckets=_LATENCY_BUCKETS,
+            "rag_request_seconds",
+            "Request latency",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.stage_latency = Histogram(
-            "rag_stage_seconds", "Latency of each answering stage (embed, dense, bm25, fusion, "
-            "answer, total)", ["stage"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "rag_stage_seconds",
+            "Latency of each answering stage (embed, dense, bm25, fusion, answer, total)",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.answers = Counter(
             "rag_answers", "Answers given, by outcome", ["outcome"], registry=self.registry

@@ -92,7 +92,6 @@ class RequestContextMiddleware:
                 )
             )
 
-
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
         """The whole body (it is small by design), refused as soon as it passes the limit."""
         try:

@@ -81,21 +81,9 @@ class QAService:
         self.index: CorpusIndex = load_index(
             settings.index_dir, self.embedder.identity, settings.verify_checksums
         )
-        self.retriever = Retriever(
-            self.index,
-            FusionParams(settings.fusion, settings.rrf_k, settings.convex_alpha,
-                         settings.retrieval_depth),
-        )
+        self.retriever = Retriever(self.index, FusionParams.from_settings(settings))
         self.answerer: Answerer = ExtractiveAnswerer(
-            self.index,
-            AnswerParams(
-                passages=settings.answer_passages,
-                max_sentences=settings.answer_max_sentences,
-                max_tokens=settings.answer_max_tokens,
-                relative_floor=settings.answer_relative_floor,
-                mmr_lambda=settings.mmr_lambda,
-                abstain_below=settings.abstain_below,
-            ),
+            self.index, AnswerParams.from_settings(settings)
         )
         # One model call at a time: concurrent calls on two cores only slow each other down.
         self._embed_lock = threading.Lock()
@@ -114,7 +102,8 @@ class QAService:
         if reasons:
             logger.warning(
                 "the index at %s is stale (%s): it is served as built; run `rag-index build`",
-                self.settings.index_dir, "; ".join(reasons),
+                self.settings.index_dir,
+                "; ".join(reasons),
             )
         return reasons
 

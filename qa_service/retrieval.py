@@ -1,4 +1,4 @@
-"""Query -> ranked chunks: dense (FAISS) and BM25 candidates, fused by reciprocal rank or convex score."""
+"""Query -> ranked chunks: dense (FAISS) and BM25 candidates, fused by rank (RRF) or by score."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from indexer.artifact import CorpusIndex
 from indexer.chunking import Chunk
 from indexer.dense import search as dense_search
 from indexer.embedding import Vectors
+from qa_service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class FusionParams:
     rrf_k: int
     convex_alpha: float
     depth: int  # candidates taken from each retriever
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FusionParams:
+        return cls(settings.fusion, settings.rrf_k, settings.convex_alpha, settings.retrieval_depth)
 
 
 class Retriever:
@@ -89,7 +94,9 @@ class Retriever:
         return fused
 
 
-def _top(scores: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+def _top(
+    scores: npt.NDArray[np.float32], k: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """The k best positive scores and their rows, best first."""
     positive = np.flatnonzero(scores > 0)
     if len(positive) > k:

@@ -1,4 +1,4 @@
-"""The service's request and response bodies: what HTTP clients, the widget and the eval send and get."""
+"""Request and response bodies: what HTTP clients, the widget and the eval send and get."""
 
 from __future__ import annotations
 
@@ -160,7 +160,6 @@ class ErrorBody(BaseModel):
     error: str
     detail: str | list[dict[str, object]]
     request_id: str | None = None
-
 
 
 class PassagesEvent(BaseModel):

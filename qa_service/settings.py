@@ -30,8 +30,40 @@ class Settings(IndexSettings):
         0.8, ge=0, le=1, description="A sentence must score this share of the best one"
     )
     mmr_lambda: float = Field(0.75, ge=0, le=1, description="Relevance vs. novelty of sentences")
+    answer_similarity_weight: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Sentence relevance: weight of the embedding similarity "
+        "(the rest is idf-weighted term overlap)",
+    )
+    answer_context_weight: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Share of the term overlap counted over the sentence "
+        "together with the one before it",
+    )
+    answer_type_bonus: float = Field(
+        0.05,
+        ge=0,
+        description="Relevance added to a sentence holding the kind of answer asked "
+        "for (a quantity for 'how many', a date for 'when')",
+    )
+    answer_typed_focus: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="A typed question abstains unless a sentence scoring this "
+        "share of the best one holds the kind of answer asked for",
+    )
+    answer_follow_on: bool = Field(
+        True, description="Add the next sentence when it carries on from a chosen one"
+    )
     abstain_below: float = Field(
-        0.45, description="Abstain when the best evidence scores below this (see eval/)"
+        0.4,
+        description="Abstain when the best evidence scores below this (calibrated on the "
+        "eval dev split)",
     )
     support_threshold: float = Field(
         0.75, ge=0, le=1, description="Drop an answer sentence its citation supports less"

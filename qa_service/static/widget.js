@@ -31,7 +31,7 @@
   };
   const STYLE = `
 :host{all:initial!important;display:block!important;position:static!important}
-.w{--accent:#2563eb;--ink:#fff;--accent-text:#2563eb;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2937;-webkit-font-smoothing:antialiased}
+.w{--accent:#2563eb;--ink:#fff;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2937;-webkit-font-smoothing:antialiased}
 :where(.w *){box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
 [hidden]{display:none!important}
 button{cursor:pointer;border:0;background:none;-webkit-appearance:none;appearance:none}
@@ -47,7 +47,8 @@ svg{width:18px;height:18px;fill:none;stroke:currentColor;stroke-width:2;stroke-l
 .panel{position:fixed;bottom:88px;right:20px;z-index:2147483001;width:380px;height:min(620px,calc(100vh - 112px));display:flex;flex-direction:column;background:#fff;border:1px solid rgba(17,24,39,.08);border-radius:16px;overflow:hidden;box-shadow:0 16px 48px rgba(17,24,39,.18),0 2px 8px rgba(17,24,39,.08);animation:in .16s ease-out}
 .left .panel{right:auto;left:20px}
 @keyframes in{from{opacity:0;transform:translateY(8px)}}
-header{display:flex;align-items:center;gap:4px;padding:12px 10px 12px 16px;border-bottom:1px solid #eef0f3}
+header{display:flex;align-items:center;gap:4px;padding:12px 10px 12px 14px;border-bottom:1px solid #eef0f3}
+.logo{width:34px;height:34px;margin-right:6px;border-radius:50%;display:grid;place-items:center;background:var(--accent);color:var(--ink)}
 .titles{flex:1;min-width:0}
 h2{font-size:15px;font-weight:650;color:#111827;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .sub{font-size:12px;color:#4b5563}
@@ -138,15 +139,17 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
       .filter((t) => t && typeof t.q === "string")
       .map((t) => ({
         q: t.q,
-        a: t.a && typeof t.a.text === "string" ? t.a : null,
-        err: t.err || (t.a ? null : fail("Interrupted", "The page was reloaded before the answer finished.", "stopped")),
+        a: t.a && typeof t.a.text === "string"
+          ? { ...t.a, citations: Array.isArray(t.a.citations) ? t.a.citations.map(cleanCitation) : [] } : null,
+        err: t.a ? null : t.err && typeof t.err === "object" ? t.err
+          : fail("Interrupted", "The page was reloaded before the answer finished.", "stopped"),
         partial: typeof t.partial === "string" ? t.partial : "",
       }));
   } catch {
     turns = [];
   }
   function save() {
-    const keep = turns.map(({ q, a, err, partial, pending }) => ({ q, a, err, partial, pending }));
+    const keep = turns.map(({ q, a, err, partial }) => ({ q, a, err, partial }));
     try {
       sessionStorage.setItem(KEY, JSON.stringify({ turns: keep, ui: { open: isOpen } }));
     } catch {
@@ -182,7 +185,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     class: "panel", id: "panel", role: "dialog", "aria-modal": "true", "aria-labelledby": "t", hidden: true,
     keydown: onPanelKey,
   },
-    h("header", {}, h("div", { class: "titles" }, h("h2", { id: "t" }, TITLE),
+    h("header", {}, h("span", { class: "logo" }, icon("chat")), h("div", { class: "titles" }, h("h2", { id: "t" }, TITLE),
       h("p", { class: "sub" }, "Cited answers from the documents")), clearBtn, closeBtn),
     log, status, form,
     h("p", { class: "foot" }, "Enter to send · Shift+Enter for a new line"),
@@ -347,7 +350,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     b.addEventListener("focus", show);
     b.addEventListener("mouseleave", () => hidePop(true));
     b.addEventListener("blur", () => hidePop());
-    b.addEventListener("click", () => (pop.hidden || pop.owner !== b ? show() : hidePop()));
+    b.addEventListener("click", show); // a tap, on touch screens
     return b;
   }
   function showPop(anchor, c) {
@@ -384,7 +387,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     const e = turn.err, wait = Math.ceil(((e.until || 0) - Date.now()) / 1000);
     const retry = h("button", { type: "button", class: "retry", disabled: wait > 0 || !!busy, "data-wait": wait > 0, click: () => ask(turn) },
       wait > 0 ? `Retry in ${wait} s` : "Retry");
-    retry.setAttribute("aria-label", wait > 0 ? `Retry in ${wait} seconds` : "Retry this question");
+    if (wait <= 0) retry.setAttribute("aria-label", "Retry this question");
     if (wait > 0) setTimeout(() => turns.includes(turn) && turn.err === e && repaint(turn), Math.min(wait, 1) * 1000);
     return h("div", { class: "err" + (e.kind === "stopped" ? " stopped" : ""), role: "alert" },
       icon(e.kind === "stopped" ? "info" : "alert"), h("div", {}, h("b", {}, e.title), e.msg), retry);
@@ -449,6 +452,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     const run = (busy = { ctl, turn, why: "" });
     Object.assign(turn, { a: null, err: null, partial: "", citations: null, pending: true });
     repaint(turn);
+    save(); // a reload from now on shows the question as interrupted, with a retry button
     scrollDown(true);
     setBusy(true);
     say("Answering…");
@@ -472,7 +476,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
           turn.partial += String(data.text ?? "");
           updateAnswer(turn);
         } else if (event === "citations") {
-          turn.citations = Array.isArray(data.citations) ? data.citations : [];
+          turn.citations = (Array.isArray(data.citations) ? data.citations : []).map(cleanCitation);
           updateAnswer(turn);
         } else if (event === "done") {
           turn.a = {
@@ -490,7 +494,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
         : run.why === "timeout" ? fail("No response", `The service sent nothing for ${Math.round(IDLE_MS / 1000)} s. Retry in a moment.`)
         : run.why ? fail("Stopped", "You stopped this answer.", "stopped")
         : ctl.signal.aborted ? fail("Stopped", "The request was cancelled.", "stopped")
-        : fail("Can’t reach the service", "Check your connection, then retry.");
+        : fail("Cannot reach the service", "Check your connection, then retry.");
     } finally {
       clearTimeout(timer);
       turn.pending = false;
@@ -507,6 +511,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     }
   }
   function cleanCitation(c) {
+    c = c || {};
     return { marker: Number(c.marker), title: String(c.title ?? ""), section: String(c.section ?? ""),
       quote: String(c.quote ?? ""), doc_id: String(c.doc_id ?? "") };
   }
@@ -568,7 +573,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     wait = wait > 0 ? Math.min(Math.ceil(wait), 300) : 0;
     const until = wait ? Date.now() + wait * 1000 : 0;
     const when = wait ? ` You can retry in ${wait} s.` : "";
-    if (res.status === 429) return fail("Too many requests", "Too many requests: wait a moment, then retry." + when, "error", until);
+    if (res.status === 429) return fail("Too many requests", "The service is busy. Wait a moment, then retry." + when, "error", until);
     if (res.status === 503)
       return fail("The service is not ready", (detail ? detail + ". " : "") + "Retry later." + when, "error", until);
     if (res.status === 413) return fail("Too long", detail || "The question and conversation are too long. Clear the conversation and retry.");

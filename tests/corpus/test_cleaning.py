@@ -44,7 +44,10 @@ def test_a_table_with_content_is_kept() -> None:
 
 
 def test_an_empty_table_goes_with_its_introduction_and_empty_section() -> None:
-    raw = "= T =\nIntro.\n== Empty ==\nList by date:\n| # | Country |\n| 1 | |\n| 2 | Unknown |\n== Next ==\nText.\n"
+    raw = (
+        "= T =\nIntro.\n== Empty ==\nList by date:\n| # | Country |\n| 1 | |\n"
+        "| 2 | Unknown |\n== Next ==\nText.\n"
+    )
     text = clean_scraped_text(raw).text
     assert text == "= T =\nIntro.\n== Next ==\nText.\n"
 

@@ -75,8 +75,11 @@ def test_corpus_hash_changes_with_the_text(tmp_path: Path) -> None:
         ({"a b.txt": b"x", "a-b.txt": b"y"}, "both get the id"),
         ({"manifest.json": b"{}", "a.txt": b"x"}, "is not a valid corpus manifest"),
         (
-            {"manifest.json": b'{"documents": [{"id": "x", "file": "gone.txt", "title": "t", '
-             b'"kind": "k", "source": "s"}]}', "a.txt": b"x"},
+            {
+                "manifest.json": b'{"documents": [{"id": "x", "file": "gone.txt", "title": "t", '
+                b'"kind": "k", "source": "s"}]}',
+                "a.txt": b"x",
+            },
             "which are not in the folder",
         ),
     ],

@@ -1,13 +1,15 @@
-"""Chunks and sentences of the real corpus: exact offsets, one section each, inside the model window."""
+"""Chunks and sentences of the real corpus: exact offsets, one section each, in the model window."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
 from corpus import load_corpus
 from corpus.documents import Document, parse_sections
-from indexer.chunking import ChunkingParams, chunk_document, count_tokens, embedded_text
 from indexer.building import chunking_params
+from indexer.chunking import ChunkingParams, chunk_document, count_tokens, embedded_text
 from qa_service.pipeline import QAService
 
 
@@ -31,8 +33,9 @@ def test_every_embedded_text_fits_the_model_window(service: QAService) -> None:
     window = service.embedder.identity.max_seq_length
     params = chunking_params(service.settings)
     for chunk in service.index.chunks:
-        text = embedded_text(service.index.documents[chunk.doc_id], chunk.section, chunk.text,
-                             params)
+        text = embedded_text(
+            service.index.documents[chunk.doc_id], chunk.section, chunk.text, params
+        )
         assert service.embedder.token_count(text) <= window, chunk.id
     for sentence in service.index.sentences:
         assert service.embedder.token_count(sentence.text) <= window
@@ -54,11 +57,12 @@ def test_chunk_sentence_rows_cover_the_chunk(service: QAService) -> None:
 
 def test_chunks_of_one_paragraph_overlap_by_whole_sentences() -> None:
     text = "= T =\n" + " ".join(f"Sentence number {i} is here." for i in range(60)) + "\n"
-    document = Document(id="d", title="T", kind="k", source="d.txt", text=text,
-                        sections=parse_sections(text))
+    document = Document(
+        id="d", title="T", kind="k", source="d.txt", text=text, sections=parse_sections(text)
+    )
     chunks, sentences = chunk_document(document, ChunkingParams(64, 16, False), lambda _: True)
     assert len(chunks) > 3
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start < before.end  # shared text
         assert text[after.start : before.end].strip().endswith(".")  # made of whole sentences
         assert any(s.start == after.start for s in sentences)
@@ -66,8 +70,9 @@ def test_chunks_of_one_paragraph_overlap_by_whole_sentences() -> None:
 
 def test_a_chunk_too_long_for_the_model_is_split_until_it_fits() -> None:
     text = "= T =\n" + " ".join(f"Zyxwv{i}qu." for i in range(200)) + "\n"
-    document = Document(id="d", title="T", kind="k", source="d.txt", text=text,
-                        sections=parse_sections(text))
+    document = Document(
+        id="d", title="T", kind="k", source="d.txt", text=text, sections=parse_sections(text)
+    )
     limit = 120  # characters, standing in for the model's word-piece window
 
     def fits(embedded: str) -> bool:
@@ -92,9 +97,13 @@ def test_chunk_ids_are_the_same_when_chunking_again(size: int) -> None:
 
 def test_sentences_break_at_line_ends_and_not_inside_abbreviations() -> None:
     text = "= T =\nThe U.S. Army left in 2011. It came back.\n- A list item\n- Another\n"
-    document = Document(id="d", title="T", kind="k", source="d.txt", text=text,
-                        sections=parse_sections(text))
+    document = Document(
+        id="d", title="T", kind="k", source="d.txt", text=text, sections=parse_sections(text)
+    )
     _, sentences = chunk_document(document, ChunkingParams(64, 8, False), lambda _: True)
     assert [s.text for s in sentences] == [
-        "The U.S. Army left in 2011.", "It came back.", "- A list item", "- Another"
+        "The U.S. Army left in 2011.",
+        "It came back.",
+        "- A list item",
+        "- Another",
     ]

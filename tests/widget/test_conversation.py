@@ -114,6 +114,33 @@ def test_a_follow_up_carries_the_history(widget: Widget, page: Page) -> None:
     expect(widget.last_turn().locator(".chip").first).to_be_visible()
 
 
+def test_a_long_conversation_is_trimmed_to_the_limits(widget: Widget, page: Page) -> None:
+    # 15 earlier turns whose answers are long and two bytes a character in UTF-8.
+    earlier = [
+        {"q": f"Question {i}?", "a": {"text": "é" * 5000, "citations": [], "abstained": False}}
+        for i in range(15)
+    ]
+    page.evaluate(
+        "([key, turns]) => sessionStorage.setItem(key, JSON.stringify({turns, ui: {open: true}}))",
+        ["qa-widget:" + widget.api, earlier],
+    )
+    page.reload()
+    expect(widget.turns).to_have_count(15)
+    with page.expect_request("**/ask/stream") as sent:
+        done = widget.ask(BORDER_QUESTION)["done"]
+
+    history = sent.value.post_data_json["history"]
+    assert len(sent.value.post_data_buffer) <= 60_000  # under the service's 64 KiB body limit
+    assert 2 <= len(history) <= 20 and len(history) % 2 == 0
+    assert history[-2:] == [
+        {"role": "user", "content": "Question 14?"},
+        {"role": "assistant", "content": "é" * 4000},  # each turn cut to 4,000 characters
+    ]
+    assert done["citations"]  # and the service took it
+    expect(widget.errors).to_have_count(0)
+    expect(widget.last_turn().locator(".chip").first).to_be_visible()
+
+
 def test_an_abstention_looks_unlike_an_answer_and_unlike_an_error(widget: Widget) -> None:
     done = widget.ask(UNANSWERABLE)["done"]
 

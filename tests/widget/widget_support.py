@@ -1,4 +1,4 @@
-"""Helpers for the widget's browser tests: the test corpus, SSE bodies, and a driver for the widget."""
+"""Helpers for the widget's browser tests: SSE bodies, a fake slow stream, a widget driver."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from typing import Any
 import httpx
 from playwright.sync_api import Locator, Page, Route, expect
 
-from corpus import DEFAULT_CORPUS_DIR
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,7 +25,7 @@ CHROMIUM_ARGS = [
 ]
 WIDGET_JS = Path(__file__).parents[2] / "qa_service" / "static" / "widget.js"
 
-# Questions the test corpus answers (or, for the last one, does not).
+# Questions the corpus answers (or, for the last one, does not).
 BORDER_QUESTION = "How long is Iraq's border with Iran?"
 FOLLOW_UP = "And with Turkey?"
 UNANSWERABLE = "How do I bake sourdough bread?"
@@ -49,22 +47,6 @@ button, textarea, input, form, header, section, div, ol, li, p, h2, svg, [role] 
 *, *::before, *::after { box-sizing: content-box !important; transition: none !important;
     animation: none !important; position: static !important; }
 """
-
-
-def trim_corpus(target: Path) -> Path:
-    """A small corpus for the test index: the opinion article, and the encyclopedia article cut
-    to its introduction and its Iran and Turkey sections (a full build takes a minute)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("manifest.json", "iraq-distancing-from-iran.txt"):
-        (target / name).write_bytes((DEFAULT_CORPUS_DIR / name).read_bytes())
-    text = (DEFAULT_CORPUS_DIR / "foreign-relations-of-iraq.txt").read_text(encoding="utf-8")
-    intro_end = text.index("== Chronology of relations ==")
-    start = text.index("== Relations with Middle Eastern and Central Asian countries ==")
-    end = text.index("=== Relations with Jordan ===")
-    (target / "foreign-relations-of-iraq.txt").write_text(
-        text[:intro_end] + text[start:end], encoding="utf-8"
-    )
-    return target
 
 
 def sse(*events: tuple[str, Any]) -> str:
@@ -207,7 +189,8 @@ class Widget:
     def count(self, selector: str) -> int:
         return int(
             self.page.evaluate(
-                "s => document.querySelector('qa-chat-widget').shadowRoot.querySelectorAll(s).length",
+                "s => document.querySelector('qa-chat-widget').shadowRoot"
+                ".querySelectorAll(s).length",
                 selector,
             )
         )
@@ -266,18 +249,29 @@ class HostHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         quote = "Iraq and Iran share a border of 1,458 kilometers."
         cites = [citation(1, "Foreign relations of Iraq", "Relations with Iran", quote)]
-        done = {"answer": SLOW_ANSWER, "abstained": False, "citations": cites, "passages": [],
-                "query": "border", "timings_ms": {}}
+        done = {
+            "answer": SLOW_ANSWER,
+            "abstained": False,
+            "citations": cites,
+            "passages": [],
+            "query": "border",
+            "timings_ms": {},
+        }
         try:
             self.wfile.write(
-                sse(("passages", {"query": "border", "passages": []}),
-                    ("delta", {"text": SLOW_ANSWER_HEAD})).encode()
+                sse(
+                    ("passages", {"query": "border", "passages": []}),
+                    ("delta", {"text": SLOW_ANSWER_HEAD}),
+                ).encode()
             )
             self.wfile.flush()
             self.server.gate.wait(20)  # type: ignore[attr-defined]
             self.wfile.write(
-                sse(("delta", {"text": SLOW_ANSWER[len(SLOW_ANSWER_HEAD):]}),
-                    ("citations", {"citations": cites}), ("done", done)).encode()
+                sse(
+                    ("delta", {"text": SLOW_ANSWER[len(SLOW_ANSWER_HEAD) :]}),
+                    ("citations", {"citations": cites}),
+                    ("done", done),
+                ).encode()
             )
         except OSError:
             pass  # the widget stopped reading (the stop button)
