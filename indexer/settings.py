@@ -38,7 +38,7 @@ class IndexSettings(BaseSettings):
     )
 
     # Exact search up to this many chunks; HNSW above it (bench/dense_index.py measured it).
-    flat_index_max_chunks: int = Field(50_000, ge=1)
+    flat_index_max_chunks: int = Field(20_000, ge=1)
     hnsw_m: int = Field(32, ge=4)
     hnsw_ef_construction: int = Field(200, ge=8)
     hnsw_ef_search: int = Field(128, ge=8)

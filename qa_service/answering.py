@@ -39,8 +39,11 @@ _CARRIES_ON = re.compile(
     r"in exchange|in reaction|in response|as a result)\b",
     re.IGNORECASE,
 )
+# "When did...", "since when", "in what year": not "what happened when fires broke out".
 _ASKS_DATE = re.compile(
-    r"\b(when|what year|which year|what date|in what year|since when)\b", re.IGNORECASE
+    r"^\W*(?:(?:and|but|so)\s+)?when\b|\b(?:since|until|till) when\b|"
+    r"\b(?:what|which) (?:year|date|month|decade)\b|\bdate of\b",
+    re.IGNORECASE,
 )
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -207,9 +210,7 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         names = name_terms(question.text)
         unknown = {t for t in question.terms if not bm25.knows(t)}
-        missing = sum(
-            bm25.idf(t) * (1.0 if t in names else UNKNOWN_WORD_WEIGHT) for t in unknown
-        )
+        missing = sum(bm25.idf(t) * (1.0 if t in names else UNKNOWN_WORD_WEIGHT) for t in unknown)
         discount = total / (total + missing)
         answer_type = expected_answer_type(question.text)
         p = self._params

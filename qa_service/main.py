@@ -277,10 +277,10 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
 
 
 def _configure_logging(level: str) -> None:
-    """Log lines to stderr unless the process (uvicorn's --log-config, a test) set logging up."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log to stderr at RAG_LOG_LEVEL, unless the process (a CLI, a test) set logging up itself."""
+    if logging.getLogger().handlers:
+        return
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("qa_service").setLevel(level)
     logging.getLogger("indexer").setLevel(level)
 

@@ -21,6 +21,7 @@ from indexer.chunking import count_tokens
 from indexer.embedding import Embedder
 from indexer.lexical import terms
 from qa_service.answering import Answerer, AnswerParams, ExtractiveAnswerer, Question
+from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
 from qa_service.grounding import ground
 from qa_service.retrieval import FusionParams, Hit, Retriever
@@ -85,8 +86,7 @@ class QAService:
         self.answerer: Answerer = ExtractiveAnswerer(
             self.index, AnswerParams.from_settings(settings)
         )
-        # One model call at a time: concurrent calls on two cores only slow each other down.
-        self._embed_lock = threading.Lock()
+        self._queries = QueryBatcher(self.embedder, settings.embed_max_batch)
         self._cache = AnswerCache(settings.cache_size)
         self.stale = self._stale_reasons()
         self.retrieve("warm up", 1)  # the first calls load kernels and tokenizer tables
@@ -108,9 +108,7 @@ class QAService:
         return reasons
 
     def embed_query(self, text: str) -> Question:
-        with self._embed_lock:
-            vector = self.embedder.embed_query(text)
-        return Question(text, vector, terms(text))
+        return Question(text, self._queries.embed_query(text), terms(text))
 
     def retrieve(self, query: str, k: int) -> Retrieval:
         started = time.perf_counter()

@@ -7,7 +7,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from servers import LiveServer, free_port, start_server, stop_server
+
+from tests.servers import LiveServer, free_port, start_server, stop_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the model libraries are imported
 

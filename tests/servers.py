@@ -27,8 +27,15 @@ class LiveServer:
         self.log = log
 
 
-def start_server(index_dir: Path, log: Path, port: int | None = None, **env: str) -> LiveServer:
-    """uvicorn in its own process, as `make serve` runs it; returns once /readyz says ready."""
+def start_server(
+    index_dir: Path,
+    log: Path,
+    port: int | None = None,
+    wait_for: str = "/readyz",
+    app: str = "qa_service.main:app",
+    **env: str,
+) -> LiveServer:
+    """uvicorn in its own process, as `make serve` runs it; returns once `wait_for` answers 200."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "RAG_INDEX_DIR": str(index_dir), **env}
@@ -38,7 +45,7 @@ def start_server(index_dir: Path, log: Path, port: int | None = None, **env: str
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "qa_service.main:app",
+                app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -56,7 +63,7 @@ def start_server(index_dir: Path, log: Path, port: int | None = None, **env: str
         if process.poll() is not None:
             raise RuntimeError(f"the server exited early:\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{wait_for}", timeout=1).status_code == 200:
                 return LiveServer(url, process, log)
         except httpx.TransportError:
             pass

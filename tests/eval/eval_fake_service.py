@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from eval_fixtures import ITEMS, RESPONSES
 from fastapi import FastAPI, HTTPException
+
+from tests.eval.eval_fixtures import ITEMS, RESPONSES
 
 BY_QUESTION = {item.question: RESPONSES[item.id] for item in ITEMS}
 EXPLODE = "Please fail with a server error."

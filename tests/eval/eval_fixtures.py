@@ -219,7 +219,7 @@ def run_info(split: str = "all") -> RunInfo:
     return RunInfo(
         created="2025-01-01T00:00:00+00:00",
         split=split,
-        target="eval_fake_service:app",
+        target="tests.eval.eval_fake_service:app",
         eval_set="fixture",
         embedding_model="all-MiniLM-L6-v2",
         support_threshold=THRESHOLD,

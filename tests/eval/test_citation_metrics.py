@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from eval_fixtures import (
+
+from eval.metrics.citations import gold_coverage, gold_overlap, validity_problems
+from eval.metrics.spans import Span
+from eval.metrics.support import SupportScorer
+from eval.metrics.text import split_sentences
+from eval.scoring import score_item
+from qa_service.schemas import Citation
+from tests.eval.eval_fixtures import (
     ARAB_LEAGUE,
     CONSULATE,
     DOC_ID,
@@ -15,13 +22,6 @@ from eval_fixtures import (
     span_of,
     texts,
 )
-
-from eval.metrics.citations import gold_coverage, gold_overlap, validity_problems
-from eval.metrics.spans import Span
-from eval.metrics.support import SupportScorer
-from eval.metrics.text import split_sentences
-from eval.scoring import score_item
-from qa_service.schemas import Citation
 
 QUESTION = item("q", "When did Iraq join the Arab League?", "1945", [ARAB_LEAGUE])
 VALID_ANSWER = "Iraq is a founding member of the Arab League since 1945 [1]. And of OPEC [2]."

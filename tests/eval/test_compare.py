@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from eval_fixtures import RESPONSES, run_info, scored_records
 
 from eval.compare import compare_runs, worse
 from eval.errors import RunDirError
@@ -11,6 +10,7 @@ from eval.metrics.catalogue import CATALOGUE
 from eval.metrics.support import SupportScorer
 from eval.records import ItemRecord, RunSummary
 from eval.summary import summarise
+from tests.eval.eval_fixtures import RESPONSES, run_info, scored_records
 
 Run = tuple[list[ItemRecord], RunSummary]
 

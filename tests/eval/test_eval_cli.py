@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_fixtures import write_corpus, write_eval_set
 from typer.testing import CliRunner
 
 from eval.cli import app
+from tests.eval.eval_fixtures import write_corpus, write_eval_set
 
 runner = CliRunner()
 
@@ -19,7 +19,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("inputs")
     corpus = write_corpus(folder / "corpus")
     eval_set = write_eval_set(folder / "eval_set.jsonl")
-    return ["--app", "eval_fake_service:app", "--eval-set", str(eval_set), "--corpus", str(corpus)]
+    return [
+        "--app",
+        "tests.eval.eval_fake_service:app",
+        "--eval-set",
+        str(eval_set),
+        "--corpus",
+        str(corpus),
+    ]
 
 
 def gate_file(tmp_path: Path, minimum_hit: float) -> Path:

@@ -7,13 +7,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from eval_fixtures import ITEMS, run_info, scored_records
 
 from eval.metrics.catalogue import CATALOGUE
 from eval.metrics.support import SupportScorer
 from eval.records import ItemRecord, RunSummary, read_run, write_run
 from eval.reports import write_reports
 from eval.summary import summarise
+from tests.eval.eval_fixtures import ITEMS, run_info, scored_records
 
 
 class TagCollector(HTMLParser):

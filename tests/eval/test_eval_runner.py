@@ -7,17 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 
-import eval_fake_service
 import pytest
 import uvicorn
-from eval_fixtures import ITEMS, RESPONSES, item, texts
 
 from eval.errors import EvalError, GoldDataError, ServiceError
 from eval.metrics.support import SupportScorer
 from eval.records import ItemRecord
 from eval.runner import TOP_K, ask, open_client, run_items
+from tests.eval import eval_fake_service
+from tests.eval.eval_fixtures import ITEMS, RESPONSES, item, texts
 
-FAKE_APP = "eval_fake_service:app"
+FAKE_APP = "tests.eval.eval_fake_service:app"
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_an_unreachable_url_says_how_to_fix_it() -> None:
 def test_an_app_that_fails_to_start_stops_the_run() -> None:
     with (
         pytest.raises(ServiceError, match="rag-index build"),
-        open_client(None, "eval_fake_service:broken_app"),
+        open_client(None, "tests.eval.eval_fake_service:broken_app"),
     ):
         pass
 

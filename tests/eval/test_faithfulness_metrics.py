@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from eval_fixtures import (
+from eval.metrics.support import SupportScorer
+from eval.scoring import score_item
+from tests.eval.eval_fixtures import (
     ARAB_LEAGUE,
     CONSULATE,
     FIRES,
@@ -13,9 +15,6 @@ from eval_fixtures import (
     response,
     texts,
 )
-
-from eval.metrics.support import SupportScorer
-from eval.scoring import score_item
 
 QUESTION = item("q", "When did Iraq join the Arab League and OPEC?", "1945", [ARAB_LEAGUE, OPEC])
 

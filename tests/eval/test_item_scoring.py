@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from eval_fixtures import (
+from eval.metrics.catalogue import CATALOGUE
+from eval.metrics.support import SupportScorer
+from eval.scoring import CHECKS, score_item
+from tests.eval.eval_fixtures import (
     ARAB_LEAGUE,
     ITEMS,
     OPEC,
@@ -13,10 +16,6 @@ from eval_fixtures import (
     response,
     texts,
 )
-
-from eval.metrics.catalogue import CATALOGUE
-from eval.metrics.support import SupportScorer
-from eval.scoring import CHECKS, score_item
 
 ANSWERABLE = item("q", "When did Iraq join the Arab League?", "1945", [ARAB_LEAGUE])
 UNANSWERABLE = item("u", "What is the national bird of Iraq?")

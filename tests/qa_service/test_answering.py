@@ -93,6 +93,8 @@ def test_the_answer_does_not_depend_on_top_k(service: QAService) -> None:
 def test_answer_types() -> None:
     assert expected_answer_type("How many soldiers died?") == "number"
     assert expected_answer_type("When did the war end?") == "date"
+    assert expected_answer_type("In what year did it end?") == "date"
+    assert expected_answer_type("What did Baghdad send when fires broke out?") is None
     assert expected_answer_type("Who leads Iraq?") is None
     assert has_quantity("it measures 1,458 kilometers")
     assert not has_quantity("On 29 January 2002, in 1990-1991")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
-from servers import LiveServer, free_port
-from widget_support import (
+
+from tests.servers import LiveServer, free_port
+from tests.widget.widget_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     HOSTILE_CSS,

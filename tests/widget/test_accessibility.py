@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from widget_support import BORDER_QUESTION, UNANSWERABLE, HostSite, Widget
+
+from tests.widget.widget_support import BORDER_QUESTION, UNANSWERABLE, HostSite, Widget
 
 # Contrast of every visible piece of text against the background it sits on (WCAG 2 formula).
 CONTRASTS = """() => {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 from playwright.sync_api import Page, expect
-from widget_support import WIDGET_JS, Widget
+
+from tests.widget.widget_support import WIDGET_JS, Widget
 
 BUDGET_BYTES = 30_000  # widget JS and its CSS, uncompressed
 

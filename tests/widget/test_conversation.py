@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 
 from playwright.sync_api import Page, expect
-from widget_support import (
+
+from tests.widget.widget_support import (
     BORDER_QUESTION,
     FOLLOW_UP,
     SLOW_ANSWER,

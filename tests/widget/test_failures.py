@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route, expect
-from widget_support import BORDER_QUESTION, HostSite, Widget, fulfil, sse
+
+from tests.widget.widget_support import BORDER_QUESTION, HostSite, Widget, fulfil, sse
 
 STREAM = "text/event-stream"
 PASSAGES = ("passages", {"query": "q", "passages": []})

@@ -7,7 +7,8 @@ import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, Route, expect
-from widget_support import (
+
+from tests.widget.widget_support import (
     BORDER_QUESTION,
     WIDGET_JS,
     XSS_IMG,

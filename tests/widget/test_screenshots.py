@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
-from widget_support import BORDER_QUESTION, Widget
+
+from tests.widget.widget_support import BORDER_QUESTION, Widget
 
 DOCS = Path(__file__).parents[2] / "docs"
 

@@ -1,0 +1,79 @@
+"""In-process latency of /ask against its floor, one query embedding, measured in the same run.
+
+    python bench/query.py [--questions N]
+
+The floor is the model call alone (`Embedder.embed_query`); /ask adds retrieval and answer
+assembly on top. The answer cache is off so every question does the full work; a last line
+shows what a repeated question costs with the cache on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import faiss
+import torch
+
+from eval.dataset import load_eval_set
+from qa_service.pipeline import QAService
+from qa_service.schemas import AskRequest
+from qa_service.settings import Settings
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+    service = QAService(Settings(cache_size=0))
+    questions = list(dict.fromkeys(i.question for i in load_eval_set().items))[: args.questions]
+    for question in questions[:20]:  # warm up kernels and caches
+        service.ask(AskRequest(question=question))
+
+    floor, ask = [], []
+    stages: dict[str, list[float]] = {}
+    for question in questions:  # interleaved, so both see the same machine state
+        started = time.perf_counter()
+        service.embedder.embed_query(question)
+        floor.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        response = service.ask(AskRequest(question=question))
+        ask.append((time.perf_counter() - started) * 1000)
+        for stage, ms in response.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+
+    print(
+        f"{len(questions)} questions; torch threads {torch.get_num_threads()}, "
+        f"faiss threads {faiss.omp_get_max_threads()}"
+    )
+    print(f"{'':<26}{'p50 ms':>9}{'p95 ms':>9}")
+    print(
+        f"{'floor (embed only)':<26}{percentile(floor, 0.5):>9.2f}{percentile(floor, 0.95):>9.2f}"
+    )
+    print(f"{'/ask in process':<26}{percentile(ask, 0.5):>9.2f}{percentile(ask, 0.95):>9.2f}")
+    for stage in ("embed", "dense", "bm25", "fusion", "answer"):
+        values = stages[stage]
+        print(f"{'  ' + stage:<26}{percentile(values, 0.5):>9.3f}{percentile(values, 0.95):>9.3f}")
+    print(f"ratio /ask p50 : floor p50  {percentile(ask, 0.5) / percentile(floor, 0.5):.3f}")
+
+    cached = QAService(Settings(), embedder=service.embedder)
+    request = AskRequest(question=questions[0])
+    cached.ask(request)
+    repeats = []
+    for _ in range(200):
+        started = time.perf_counter()
+        cached.ask(request)
+        repeats.append((time.perf_counter() - started) * 1000)
+    print(f"repeated question, cached: p50 {percentile(repeats, 0.5):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
