@@ -23,6 +23,7 @@ from indexer.artifact import (
     IndexLoadError,
     Manifest,
     read_manifest,
+    verify_files,
     write_index,
 )
 from indexer.chunking import (
@@ -34,7 +35,7 @@ from indexer.chunking import (
     embedded_text,
 )
 from indexer.dense import DenseParams, build_dense_index, describe
-from indexer.embedding import Embedder, Vectors
+from indexer.embedding import Embedder, Vectors, hash_model_files, resolve_model_path
 from indexer.lexical import STOPWORDS, Bm25Index, terms
 from indexer.settings import IndexSettings
 
@@ -125,11 +126,14 @@ def index_needs_build(settings: IndexSettings) -> list[str]:
     """Reasons to (re)build the index at settings.index_dir; empty when it is fresh and whole."""
     try:
         manifest = read_manifest(settings.index_dir)
+        verify_files(settings.index_dir, manifest, settings.verify_checksums)
     except IndexLoadError as error:
         return [str(error)]
-    if not all((settings.index_dir / name).is_file() for name in manifest.files):
-        return ["files are missing from the index"]
-    return stale_reasons(manifest, load_corpus(settings.corpus_dir), settings)
+    reasons = stale_reasons(manifest, load_corpus(settings.corpus_dir), settings)
+    model_files = hash_model_files(resolve_model_path(settings.embedding_model))
+    if model_files != manifest.embedding.files_sha256:
+        reasons.append("the embedding model's files changed")
+    return reasons
 
 
 def build_index(

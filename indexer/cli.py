@@ -68,10 +68,12 @@ def _settings(corpus_dir: Path | None, index_dir: Path | None) -> IndexSettings:
 
 
 CorpusOption = Annotated[
-    Path | None, typer.Option("--corpus", help="Corpus folder [default: RAG_CORPUS_DIR]")
+    Path | None,
+    typer.Option("--corpus", help="Corpus folder (default: RAG_CORPUS_DIR, else corpus/documents)"),
 ]
 IndexOption = Annotated[
-    Path | None, typer.Option("--index", help="Index folder [default: RAG_INDEX_DIR]")
+    Path | None,
+    typer.Option("--index", help="Index folder (default: RAG_INDEX_DIR, else var/index)"),
 ]
 
 

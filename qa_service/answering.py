@@ -28,7 +28,8 @@ from qa_service.settings import Settings
 
 AnswerType = Literal["number", "date"]
 _ASKS_NUMBER = re.compile(
-    r"\b(how (many|much|long|large|big|far|old)|what (share|percentage|proportion|number|"
+    r"\b(how (many|much|long|short|large|big|small|far|old|tall|high|wide|deep|heavy|often)|"
+    r"what (share|percentage|proportion|number|"
     r"amount|value|size|sum)|(number|percentage|share|value|amount|cost|size) of)\b",
     re.IGNORECASE,
 )
@@ -48,7 +49,10 @@ _ASKS_DATE = re.compile(
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 )
-_DATE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b|\b{_MONTH}\b")
+_DATE = re.compile(
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b{_MONTH}\b|\b\d{{1,4}} ?(?:BC|BCE|AD|CE)\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th) century\b",
+)
 _NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?:1[0-9]|20)[0-9]{2}")
 _DAY_BEFORE_MONTH = re.compile(rf"\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}")
@@ -56,8 +60,9 @@ _MONTH_BEFORE_DAY = re.compile(rf"{_MONTH} $")
 UNKNOWN_WORD_WEIGHT = 0.25
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*")
 _NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b",
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b",
     re.IGNORECASE,
 )
 

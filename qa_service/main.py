@@ -22,7 +22,7 @@ from corpus import CorpusError
 from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
 from qa_service.metrics import Metrics
-from qa_service.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from qa_service.middleware import RequestContextMiddleware
 from qa_service.pipeline import DocumentNotFoundError, QAError, QAService
 from qa_service.schemas import (
     STREAM_EVENTS,
@@ -286,4 +286,3 @@ def _configure_logging(level: str) -> None:
 
 
 app = create_app()
-__all__ = ["REQUEST_ID_HEADER", "app", "create_app"]

@@ -75,6 +75,14 @@ def test_a_changed_corpus_makes_the_index_stale(
     assert index_needs_build(smaller_chunks) == ["the chunking settings changed"]
 
 
+def test_a_damaged_index_needs_a_build(small_settings: Settings, service: QAService) -> None:
+    build_index(small_settings, embedder=service.embedder)
+    vectors = small_settings.index_dir / "sentence_vectors.npy"
+    vectors.write_bytes(vectors.read_bytes()[:-8] + b"\0" * 8)
+    (reason,) = index_needs_build(small_settings)
+    assert "does not match its checksum" in reason
+
+
 def test_a_dropped_in_document_is_indexed_and_found(
     small_settings: Settings, small_corpus: Path, service: QAService
 ) -> None:
