@@ -32,7 +32,7 @@ index: setup  ## (re)build the index of corpus/documents into var/index
 
 serve: setup  ## build the index if it is missing or stale, then run the service
 	$(BIN)/rag-index build --if-needed
-	$(BIN)/uvicorn qa_service.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn qa_service.main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: setup browser  ## the whole test suite: real model, real FAISS, real server, real browser
 	$(BIN)/python -m pytest

