@@ -34,7 +34,7 @@ from indexer.lexical import Bm25Index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentences carry their token count
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.jsonl"
 CHUNKS = "chunks.jsonl"

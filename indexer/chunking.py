@@ -34,6 +34,7 @@ class Sentence(BaseModel, frozen=True):
     end: int
     text: str
     terms: tuple[str, ...]  # lexical.terms(text), kept so answering need not recompute them
+    tokens: int  # cl100k tokens of `text`, for the answer's token budget
 
 
 class Chunk(BaseModel, frozen=True):
@@ -120,6 +121,7 @@ def chunk_document(
             end=end,
             text=document.text[start:end],
             terms=tuple(terms(document.text[start:end])),
+            tokens=count_tokens(document.text[start:end]),
         )
         for i, (section, start, end) in enumerate(split_sentences(document))
     ]

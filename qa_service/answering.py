@@ -5,9 +5,10 @@ the hits and returns a `Draft`; grounding then checks every sentence against wha
 The default, `ExtractiveAnswerer`, needs no model call: it scores the sentences of the top
 passages against the question (their precomputed vectors, idf-weighted term overlap with the
 sentence and the sentence before it, and whether it holds the kind of answer asked for: a
-number, a date), keeps the best ones diverse (maximal marginal relevance) and within a token
-budget, brings along the sentence before one that only makes sense after it ("During this
-meeting, ..."), and puts them in reading order, each citing its own span.
+number, a date), keeps the best ones diverse (maximal marginal relevance), each adding a
+question term the others miss, within a token budget, brings along the sentence before one
+that only makes sense after it ("During this meeting, ..."), and puts them in reading order,
+each citing its own span.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from indexer.artifact import CorpusIndex
-from indexer.chunking import Sentence, count_tokens
+from indexer.chunking import Sentence
 from indexer.embedding import Vectors
 from indexer.lexical import terms
 from qa_service.grounding import Claim, Draft, Source
@@ -115,6 +116,8 @@ class Candidate:
     chunk_id: str
     relevance: float  # how well it answers: what selection ranks by
     evidence: float  # the same, discounted for names in the question that the corpus lacks
+    covers: frozenset[str]  # the question's terms found in it or the sentence before it
+    typed: bool  # it holds the kind of answer asked for (always true for untyped questions)
     context: Sentence | None  # the sentence before, when this one leans on it for its meaning
 
 
@@ -156,19 +159,19 @@ class ExtractiveAnswerer:
     def __init__(self, index: CorpusIndex, params: AnswerParams) -> None:
         self._index = index
         self._params = params
+        # At most one entry per sentence and answer type, so it is bounded by the index size.
+        self._holds_cache: dict[tuple[AnswerType, int], bool] = {}
 
     def draft(self, question: Question, hits: list[Hit]) -> Draft:
         candidates = self._candidates(question, hits)
         # Evidence is only as strong as the best sentence holding the kind of answer asked for:
         # "how many" answered by sentences without a quantity is no answer.
-        answer_type = expected_answer_type(question.text)
         best = max((c.relevance for c in candidates), default=0.0)
         evidence = max(
             (
                 c.evidence
                 for c in candidates
-                if c.relevance >= best * self._params.typed_focus
-                and holds(answer_type, c.sentence.text)
+                if c.relevance >= best * self._params.typed_focus and c.typed
             ),
             default=0.0,
         )
@@ -184,9 +187,9 @@ class ExtractiveAnswerer:
                 else [candidate.sentence]
             )
             after = self._carrying_on(candidate.sentence)
-            if after is not None and tokens + count_tokens(after.text) <= self._params.max_tokens:
+            if after is not None and tokens + after.tokens <= self._params.max_tokens:
                 sentences.append(after)
-                tokens += count_tokens(after.text)
+                tokens += after.tokens
             for sentence in sentences:
                 claim = Claim(
                     sentence.text,
@@ -232,21 +235,38 @@ class ExtractiveAnswerer:
             window_terms = set(sentence.terms) | set(before.terms if before else ())
             window = sum(weights[t] for t in weights.keys() & window_terms) / total
             overlap = (1 - p.context_weight) * own + p.context_weight * window
-            bonus = p.type_bonus if answer_type and holds(answer_type, sentence.text) else 0.0
+            typed = self._holds(answer_type, sentence)
+            bonus = p.type_bonus if answer_type and typed else 0.0
             similar = p.similarity_weight * cosine + bonus
             relevance = similar + (1 - p.similarity_weight) * overlap
             evidence = similar + (1 - p.similarity_weight) * overlap * discount
-            leans_on_before = before is not None and window - own > own
+            # It leans on the sentence before when that one holds most of what matches the
+            # question, or when it opens by pointing back ("In reaction, ...").
+            leans_on_before = before is not None and (
+                window - own > own or bool(_CARRIES_ON.match(sentence.text))
+            )
             candidates.append(
                 Candidate(
                     sentence,
                     origin[row],
                     relevance,
                     evidence,
+                    frozenset(weights.keys() & window_terms),
+                    typed,
                     before if leans_on_before else None,
                 )
             )
         return candidates
+
+    def _holds(self, answer_type: AnswerType | None, sentence: Sentence) -> bool:
+        """`holds` for an indexed sentence, remembered: the same sentences come up again."""
+        if answer_type is None:
+            return True
+        key = (answer_type, sentence.row)
+        found = self._holds_cache.get(key)
+        if found is None:
+            found = self._holds_cache[key] = holds(answer_type, sentence.text)
+        return found
 
     def _carrying_on(self, sentence: Sentence) -> Sentence | None:
         """The next sentence of the same section, if it reads as a continuation of this one."""
@@ -258,11 +278,15 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _size(candidate: Candidate) -> int:
-        context = count_tokens(candidate.context.text) if candidate.context else 0
-        return count_tokens(candidate.sentence.text) + context
+        context = candidate.context.tokens if candidate.context else 0
+        return candidate.sentence.tokens + context
 
     def _select(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Maximal marginal relevance within the sentence and token budgets, best first."""
+        """Maximal marginal relevance within the sentence and token budgets, best first.
+
+        After the first, a sentence is taken only if it adds something: a question term the
+        answer does not cover yet, or the kind of answer asked for when no chosen one holds it.
+        """
         pool = sorted(candidates, key=lambda c: -c.relevance)
         floor = pool[0].relevance * self._params.relative_floor
         pool = [c for c in pool if c.relevance >= floor]
@@ -271,18 +295,28 @@ class ExtractiveAnswerer:
         lam = self._params.mmr_lambda
         chosen: list[int] = []
         tokens = 0
+        covered: frozenset[str] = frozenset()
+        typed = False
         while len(chosen) < min(len(pool), self._params.max_sentences):
             redundancy = (
                 (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(pool))
             )
             scores = lam * relevance - (1 - lam) * redundancy
             scores[chosen] = -np.inf
+            if chosen:  # a further sentence must add to what the answer covers
+                for i, candidate in enumerate(pool):
+                    if not (candidate.covers - covered or (candidate.typed and not typed)):
+                        scores[i] = -np.inf
+            if not np.isfinite(scores).any():
+                break
             best = int(np.argmax(scores))
             size = self._size(pool[best])
             if chosen and tokens + size > self._params.max_tokens:
                 break
             chosen.append(best)
             tokens += size
+            covered |= pool[best].covers
+            typed = typed or pool[best].typed
         return [pool[i] for i in chosen]
 
     def _reading_order(self, chosen: list[Candidate]) -> list[Candidate]:

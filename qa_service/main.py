@@ -7,9 +7,9 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -71,6 +71,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def current_service(request: Request) -> QAService:
+    """The loaded service; a dependency, so "not ready" is a 503 before any stream starts."""
+    loaded: QAService | None = request.app.state.service
+    if loaded is None:
+        raise ServiceNotReadyError(
+            request.app.state.startup_error or "the service is still loading; retry shortly"
+        )
+    return loaded
+
+
+Service = Annotated[QAService, Depends(current_service)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
@@ -106,18 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _add_error_handlers(app, metrics)
 
-    def service(request: Request) -> QAService:
-        loaded: QAService | None = request.app.state.service
-        if loaded is None:
-            raise ServiceNotReadyError(
-                request.app.state.startup_error or "the service is still loading; retry shortly"
-            )
-        return loaded
-
     @app.post("/ask", response_model=AskResponse, responses=_ERRORS, tags=["answers"])
-    def ask(body: AskRequest, request: Request) -> AskResponse:
+    def ask(body: AskRequest, qa: Service) -> AskResponse:
         """Answer a question from the documents, with a citation on every sentence."""
-        response = service(request).ask(body)
+        response = qa.ask(body)
         metrics.observe_answer(response.timings_ms, response.abstained)
         return response
 
@@ -128,9 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags=["answers"],
         description=_STREAM_DESCRIPTION,
     )
-    async def ask_stream(body: AskRequest, request: Request) -> AsyncIterator[ServerSentEvent]:
+    async def ask_stream(
+        body: AskRequest, qa: Service, request: Request
+    ) -> AsyncIterator[ServerSentEvent]:
         """The `/ask` answer as Server-Sent Events: passages, answer pieces, citations, done."""
-        qa = service(request)  # not ready: a 503 response rather than a stream
         try:
             response = await run_in_threadpool(qa.ask, body)
         except Exception as error:
@@ -153,14 +159,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield ServerSentEvent(event="done", data=response)
 
     @app.post("/search", response_model=SearchResponse, responses=_ERRORS, tags=["answers"])
-    def search(body: SearchRequest, request: Request) -> SearchResponse:
+    def search(body: SearchRequest, qa: Service) -> SearchResponse:
         """Retrieve passages only (hybrid dense + BM25), without composing an answer."""
-        return service(request).search(body)
+        return qa.search(body)
 
     @app.get("/documents", response_model=list[DocumentSummary], tags=["documents"])
-    def documents(request: Request) -> list[DocumentSummary]:
+    def documents(qa: Service) -> list[DocumentSummary]:
         """The documents answers are drawn from."""
-        return [_summary(d) for d in service(request).index.documents.values()]
+        return [_summary(d) for d in qa.index.documents.values()]
 
     @app.get(
         "/documents/{doc_id}",
@@ -168,9 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={404: {"model": ErrorBody, "description": "No document has this id"}},
         tags=["documents"],
     )
-    def document(doc_id: str, request: Request) -> DocumentDetail:
+    def document(doc_id: str, qa: Service) -> DocumentDetail:
         """A document's full text (what citation offsets point into) and its section outline."""
-        found = service(request).index.documents.get(doc_id)
+        found = qa.index.documents.get(doc_id)
         if found is None:
             raise DocumentNotFoundError(
                 f"no document has the id {doc_id!r}: GET /documents lists the ids"
@@ -190,9 +196,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses={503: {"model": ErrorBody}})
-    def readyz(request: Request) -> dict[str, Any]:
+    def readyz(qa: Service) -> dict[str, Any]:
         """The model and a verified index are loaded: questions can be answered."""
-        qa = service(request)
         manifest = qa.index.manifest
         return {
             "status": "ready",

@@ -32,7 +32,7 @@ class Settings(IndexSettings):
     answer_max_sentences: int = Field(3, ge=1)
     answer_max_tokens: int = Field(160, ge=16, description="Answer budget, in cl100k tokens")
     answer_relative_floor: float = Field(
-        0.8, ge=0, le=1, description="A sentence must score this share of the best one"
+        0.7, ge=0, le=1, description="A sentence must score this share of the best one"
     )
     mmr_lambda: float = Field(0.75, ge=0, le=1, description="Relevance vs. novelty of sentences")
     answer_similarity_weight: float = Field(

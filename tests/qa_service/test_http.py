@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from indexer.building import BuildReport
+from qa_service.settings import Settings
 from tests.servers import LiveServer, start_server, stop_server
 
 QUESTION = "How long is the border between Iraq and Iran?"
@@ -251,6 +253,31 @@ def test_a_service_without_an_index_is_alive_but_not_ready(tmp_path: Path) -> No
             assert ready.status_code == 503 and "rag-index build" in ready.json()["detail"]
             asked = own.post("/ask", json={"question": "Iraq?"})
             assert asked.status_code == 503 and asked.headers["retry-after"]
+            streamed = own.post("/ask/stream", json={"question": "Iraq?"})
+            assert streamed.status_code == 503  # an error response, not an empty stream
+            assert streamed.json()["error"] == "not_ready"
             assert own.get("/documents").status_code == 503
     finally:
         stop_server(server)
+
+
+def test_a_failure_while_answering_ends_the_stream_with_an_error_event(
+    settings: Settings, built_index: BuildReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from qa_service.main import create_app
+
+    with TestClient(create_app(settings)) as local:
+        service = local.app.state.service  # type: ignore[attr-defined]
+
+        def broken(_: object) -> None:
+            raise RuntimeError("the index went away")
+
+        monkeypatch.setattr(service, "ask", broken)
+        response = local.post("/ask/stream", json={"question": QUESTION})
+    assert response.status_code == 200
+    events = parse_sse(response.text)
+    assert [name for name, _ in events] == ["error"]
+    assert events[0][1]["error"] == "internal_error" and "retry" in events[0][1]["detail"]
+    assert events[0][1]["request_id"] == response.headers["x-request-id"]

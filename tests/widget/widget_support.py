@@ -27,6 +27,8 @@ WIDGET_JS = Path(__file__).parents[2] / "qa_service" / "static" / "widget.js"
 
 # Questions the corpus answers (or, for the last one, does not).
 BORDER_QUESTION = "How long is Iraq's border with Iran?"
+# Answered with two cited sentences: the visit, then what was signed during it.
+TWO_SOURCES_QUESTION = "How many memoranda were signed during Pezeshkian's 2024 visit to Iraq?"
 FOLLOW_UP = "And with Turkey?"
 UNANSWERABLE = "How do I bake sourdough bread?"
 
