@@ -21,6 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.servers
 
 from eval.dataset import load_eval_set
+from eval.metrics.latency import percentile  # nearest rank, p in percent
 from indexer.settings import IndexSettings
 from tests.servers import start_server, stop_server
 
@@ -47,11 +48,6 @@ async def load(
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return latencies, len(latencies) / elapsed
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -83,8 +79,8 @@ def main() -> None:
                     (
                         concurrency,
                         label,
-                        percentile(latencies, 0.5),
-                        percentile(latencies, 0.99),
+                        percentile(latencies, 50),
+                        percentile(latencies, 99),
                         rps,
                     )
                 )

@@ -19,14 +19,10 @@ import faiss
 import torch
 
 from eval.dataset import load_eval_set
+from eval.metrics.latency import percentile  # nearest rank, p in percent
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
 from qa_service.settings import Settings
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -55,14 +51,12 @@ def main() -> None:
         f"faiss threads {faiss.omp_get_max_threads()}"
     )
     print(f"{'':<26}{'p50 ms':>9}{'p95 ms':>9}")
-    print(
-        f"{'floor (embed only)':<26}{percentile(floor, 0.5):>9.2f}{percentile(floor, 0.95):>9.2f}"
-    )
-    print(f"{'/ask in process':<26}{percentile(ask, 0.5):>9.2f}{percentile(ask, 0.95):>9.2f}")
+    print(f"{'floor (embed only)':<26}{percentile(floor, 50):>9.2f}{percentile(floor, 95):>9.2f}")
+    print(f"{'/ask in process':<26}{percentile(ask, 50):>9.2f}{percentile(ask, 95):>9.2f}")
     for stage in ("embed", "dense", "bm25", "fusion", "answer"):
         values = stages[stage]
-        print(f"{'  ' + stage:<26}{percentile(values, 0.5):>9.3f}{percentile(values, 0.95):>9.3f}")
-    print(f"ratio /ask p50 : floor p50  {percentile(ask, 0.5) / percentile(floor, 0.5):.3f}")
+        print(f"{'  ' + stage:<26}{percentile(values, 50):>9.3f}{percentile(values, 95):>9.3f}")
+    print(f"ratio /ask p50 : floor p50  {percentile(ask, 50) / percentile(floor, 50):.3f}")
 
     cached = QAService(Settings(), embedder=service.embedder)
     request = AskRequest(question=questions[0])
@@ -72,7 +66,7 @@ def main() -> None:
         started = time.perf_counter()
         cached.ask(request)
         repeats.append((time.perf_counter() - started) * 1000)
-    print(f"repeated question, cached: p50 {percentile(repeats, 0.5):.3f} ms")
+    print(f"repeated question, cached: p50 {percentile(repeats, 50):.3f} ms")
 
 
 if __name__ == "__main__":
