@@ -176,7 +176,7 @@ class ExtractiveAnswerer:
             default=0.0,
         )
         if evidence < self._params.abstain_below:
-            return Draft([], evidence)
+            return Draft([])
         claims: list[Claim] = []
         chosen = self._select(candidates)
         tokens = sum(self._size(c) for c in chosen)
@@ -197,7 +197,7 @@ class ExtractiveAnswerer:
                 )
                 if claim not in claims:
                     claims.append(claim)
-        return Draft(claims, evidence)
+        return Draft(claims)
 
     def _candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of the top passages, scored against the question."""

@@ -42,7 +42,6 @@ class Claim:
 @dataclass(frozen=True)
 class Draft:
     claims: list[Claim]  # in the order they are to be read; empty to abstain
-    evidence: float  # the answerer's strength of evidence, reported to the caller
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,6 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation]
-    evidence: float
     dropped: int  # claims the grounding check removed
 
 
@@ -100,8 +98,8 @@ def ground(draft: Draft, documents: dict[str, Document], threshold: float) -> An
             markers.append(marker_of[key])
         parts.append(with_markers(claim.text, markers))
     if not parts:
-        return Answer(ABSTENTION, True, [], draft.evidence, dropped)
-    return Answer(" ".join(parts), False, citations, draft.evidence, dropped)
+        return Answer(ABSTENTION, True, [], dropped)
+    return Answer(" ".join(parts), False, citations, dropped)
 
 
 def with_markers(sentence: str, markers: list[int]) -> str:

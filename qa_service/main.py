@@ -18,7 +18,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpus import CorpusError
+from corpus import CorpusError, Document
 from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
 from qa_service.metrics import Metrics
@@ -223,7 +223,7 @@ def answer_pieces(answer: str, words: int = 4) -> list[str]:
     return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]
 
 
-def _summary(document: Any) -> DocumentSummary:
+def _summary(document: Document) -> DocumentSummary:
     return DocumentSummary(
         id=document.id,
         title=document.title,

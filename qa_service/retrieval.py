@@ -20,8 +20,6 @@ from qa_service.settings import Settings
 class Hit:
     chunk: Chunk
     score: float  # the fused score that ranks the hits
-    dense_rank: int | None  # 1-based rank among dense candidates, None if not one
-    lexical_rank: int | None
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,8 @@ class Retriever:
             fused = self._rrf(dense_rows, lexical_rows)
         else:
             fused = self._convex(dense_scores, dense_rows, lexical_scores, lexical_rows)
-        dense_rank = {int(row): rank for rank, row in enumerate(dense_rows, 1)}
-        lexical_rank = {int(row): rank for rank, row in enumerate(lexical_rows, 1)}
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        hits = [
-            Hit(self._index.chunks[row], score, dense_rank.get(row), lexical_rank.get(row))
-            for row, score in ranked
-        ]
+        hits = [Hit(self._index.chunks[row], score) for row, score in ranked]
         timings["dense"] = (after_dense - started) * 1000
         timings["bm25"] = (after_lexical - after_dense) * 1000
         timings["fusion"] = (time.perf_counter() - after_lexical) * 1000

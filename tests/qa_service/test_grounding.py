@@ -53,7 +53,6 @@ def test_unsupported_claims_are_dropped_and_markers_stay_contiguous() -> None:
                 ),
             ),
         ],
-        evidence=0.9,
     )
     answer = ground(draft, DOCUMENTS, threshold=0.75)
     assert answer.dropped == 2  # the invented claim, and the one its short citation cannot carry
@@ -67,14 +66,14 @@ def test_unsupported_claims_are_dropped_and_markers_stay_contiguous() -> None:
 def test_a_citation_outside_the_document_is_dropped() -> None:
     bad = Source("foreign-relations-of-iraq", len(TEXT) - 5, len(TEXT) + 50, "chunk")
     unknown = Source("no-such-document", 0, 10, "chunk")
-    draft = Draft([Claim(SENTENCE, (bad,)), Claim(SENTENCE, (unknown,))], evidence=0.9)
+    draft = Draft([Claim(SENTENCE, (bad,)), Claim(SENTENCE, (unknown,))])
     answer = ground(draft, DOCUMENTS, threshold=0.75)
     assert answer.abstained and answer.text == ABSTENTION and answer.citations == []
 
 
 def test_the_same_span_cited_twice_keeps_one_marker() -> None:
     claim = Claim(SENTENCE, (_source(SENTENCE),))
-    answer = ground(Draft([claim, claim], evidence=1.0), DOCUMENTS, threshold=0.75)
+    answer = ground(Draft([claim, claim]), DOCUMENTS, threshold=0.75)
     assert answer.text.count("[1]") == 2 and len(answer.citations) == 1
 
 
