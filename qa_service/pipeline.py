@@ -20,10 +20,9 @@ from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
 from indexer.embedding import Embedder
 from indexer.lexical import terms
-from qa_service.answering import Answerer, AnswerParams, ExtractiveAnswerer, Question
+from qa_service.answering import AnswerContext, Question, abstain, build_roles, ground
 from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
-from qa_service.grounding import ground
 from qa_service.retrieval import FusionParams, Hit, Retriever
 from qa_service.schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
 from qa_service.settings import Settings
@@ -83,9 +82,7 @@ class QAService:
             settings.index_dir, self.embedder.identity, settings.verify_checksums
         )
         self.retriever = Retriever(self.index, FusionParams.from_settings(settings))
-        self.answerer: Answerer = ExtractiveAnswerer(
-            self.index, AnswerParams.from_settings(settings)
-        )
+        self.roles = build_roles(self.index, settings)
         self._queries = QueryBatcher(self.embedder, settings.embed_max_batch)
         self._cache = AnswerCache(settings.cache_size)
         self.stale = self._stale_reasons()
@@ -127,8 +124,15 @@ class QAService:
         query = resolve_query(request.question, request.history)
         retrieval = self.retrieve(query, max(request.top_k, self.settings.answer_passages))
         answer_started = time.perf_counter()
-        draft = self.answerer.draft(retrieval.question, retrieval.hits)
-        answer = ground(draft, self.index.documents, self.settings.support_threshold)
+        context = AnswerContext(
+            request.question, request.history, retrieval.question, retrieval.hits
+        )
+        decision = self.roles.gate.decide(context)
+        if decision.answerable:
+            draft = self.roles.answerer.draft(context)
+            answer = ground(draft, self.index.documents, self.roles.judge)
+        else:
+            answer = abstain(decision.reason or "the passages do not hold the answer")
         timings = retrieval.timings
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -138,6 +142,8 @@ class QAService:
             answer=answer.text,
             abstained=answer.abstained,
             citations=answer.citations,
+            abstention_reason=answer.abstention_reason,
+            dropped_claims=answer.dropped,
             passages=self.passages(retrieval.hits[: request.top_k]),
             query=query,
             timings_ms={name: round(ms, 3) for name, ms in timings.items()},

@@ -123,7 +123,13 @@ class AskResponse(BaseModel):
 
     answer: str
     abstained: bool
+    abstention_reason: str | None = Field(
+        None, description="Why the service did not answer; null when it answered"
+    )
     citations: list[Citation]
+    dropped_claims: int = Field(
+        0, ge=0, description="Drafted sentences removed because their citations do not say them"
+    )
     passages: list[Passage]
     query: str = Field(description="What was searched: the question, resolved against the history")
     timings_ms: dict[str, float]

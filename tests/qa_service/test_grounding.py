@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from corpus import load_corpus
-from qa_service.grounding import (
-    ABSTENTION,
-    Claim,
-    Draft,
-    Source,
-    ground,
-    support_score,
-    with_markers,
-)
+from qa_service.answering import ABSTENTION, Claim, Draft, Source, ground, with_markers
+from qa_service.answering.judging import LexicalJudge
+from qa_service.answering.judging import overlap_support as support_score
 
 DOCUMENTS = {d.id: d for d in load_corpus()}
 TEXT = DOCUMENTS["foreign-relations-of-iraq"].text
@@ -54,7 +48,7 @@ def test_unsupported_claims_are_dropped_and_markers_stay_contiguous() -> None:
             ),
         ],
     )
-    answer = ground(draft, DOCUMENTS, threshold=0.75)
+    answer = ground(draft, DOCUMENTS, LexicalJudge(0.75))
     assert answer.dropped == 2  # the invented claim, and the one its short citation cannot carry
     assert [c.marker for c in answer.citations] == [1]
     assert answer.text == SENTENCE[:-1] + " [1]."
@@ -67,13 +61,13 @@ def test_a_citation_outside_the_document_is_dropped() -> None:
     bad = Source("foreign-relations-of-iraq", len(TEXT) - 5, len(TEXT) + 50, "chunk")
     unknown = Source("no-such-document", 0, 10, "chunk")
     draft = Draft([Claim(SENTENCE, (bad,)), Claim(SENTENCE, (unknown,))])
-    answer = ground(draft, DOCUMENTS, threshold=0.75)
+    answer = ground(draft, DOCUMENTS, LexicalJudge(0.75))
     assert answer.abstained and answer.text == ABSTENTION and answer.citations == []
 
 
 def test_the_same_span_cited_twice_keeps_one_marker() -> None:
     claim = Claim(SENTENCE, (_source(SENTENCE),))
-    answer = ground(Draft([claim, claim]), DOCUMENTS, threshold=0.75)
+    answer = ground(Draft([claim, claim]), DOCUMENTS, LexicalJudge(0.75))
     assert answer.text.count("[1]") == 2 and len(answer.citations) == 1
 
 

@@ -47,7 +47,16 @@ def test_ask_answers_with_citations_that_check_out(client: httpx.Client) -> None
     response = client.post("/ask", json={"question": QUESTION})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answer", "abstained", "citations", "passages", "query", "timings_ms"}
+    assert set(body) == {
+        "answer",
+        "abstained",
+        "abstention_reason",
+        "citations",
+        "dropped_claims",
+        "passages",
+        "query",
+        "timings_ms",
+    }
     assert "1,458 kilometers" in body["answer"] and not body["abstained"]
     assert len(body["passages"]) == 5
     assert {"embed", "dense", "bm25", "fusion", "answer", "total"} <= set(body["timings_ms"])

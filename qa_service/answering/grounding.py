@@ -1,10 +1,8 @@
 """Draft -> answer: every sentence must be supported by the spans it cites, or it is dropped.
 
 This runs after any `Answerer`, so whatever produced the draft, the answer that leaves the
-service only says what its citations say. The support score is lexical: the share of the
-sentence's content terms found in its cited quotes, and zero when the sentence carries a
-number the quotes do not. A sentence extracted verbatim scores 1; one rewritten, merged or
-attached to the wrong span scores less.
+service only says what its citations say: the `SupportJudge` reads each sentence against the
+quotes it cites, read from the documents themselves, and markers are numbered by first use.
 """
 
 from __future__ import annotations
@@ -13,35 +11,12 @@ import re
 from dataclasses import dataclass
 
 from corpus import Document
-from indexer.lexical import terms
+from qa_service.answering.roles import Claim, Draft, Source, SupportJudge
 from qa_service.schemas import Citation
 
 ABSTENTION = "The sources do not answer this question."
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NOTHING_SUPPORTED = "no sentence of the drafted answer is supported by the passages it cites"
 _CLOSING_PUNCTUATION = re.compile(r"([.!?…]+[\"”’)\]]*)$")
-
-
-@dataclass(frozen=True)
-class Source:
-    """A span of a document that a sentence cites."""
-
-    doc_id: str
-    start: int
-    end: int
-    chunk_id: str
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One sentence of a draft answer and the spans it cites."""
-
-    text: str
-    sources: tuple[Source, ...]
-
-
-@dataclass(frozen=True)
-class Draft:
-    claims: list[Claim]  # in the order they are to be read; empty to abstain
 
 
 @dataclass(frozen=True)
@@ -49,32 +24,32 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation]
-    dropped: int  # claims the grounding check removed
+    dropped: int  # claims the support judge (or a broken citation) removed
+    abstention_reason: str | None = None
 
 
-def support_score(sentence: str, quote: str) -> float:
-    sentence_terms = set(terms(sentence))
-    if not sentence_terms:
-        return 0.0
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
-    if not numbers <= {n.replace(",", "") for n in _NUMBER.findall(quote)}:
-        return 0.0
-    return len(sentence_terms & set(terms(quote))) / len(sentence_terms)
+def abstain(reason: str, dropped: int = 0) -> Answer:
+    return Answer(ABSTENTION, True, [], dropped, reason)
 
 
-def ground(draft: Draft, documents: dict[str, Document], threshold: float) -> Answer:
+def ground(draft: Draft, documents: dict[str, Document], judge: SupportJudge) -> Answer:
     """Keep the claims their cited spans support; number the citations by first use."""
+    if not draft.claims:
+        return abstain(draft.abstention_reason or NOTHING_SUPPORTED)
+    quoted: list[tuple[Claim, list[str]]] = []
+    dropped = 0
+    for claim in draft.claims:
+        found = [_quote(documents, source) for source in claim.sources]
+        if claim.sources and None not in found:
+            quoted.append((claim, [q for q in found if q is not None]))
+        else:
+            dropped += 1  # no citation, or one outside its document: unsupported by definition
+    verdicts = judge.judge([(claim.text, " ".join(quotes)) for claim, quotes in quoted])
     parts: list[str] = []
     citations: list[Citation] = []
     marker_of: dict[tuple[str, int, int], int] = {}
-    dropped = 0
-    for claim in draft.claims:
-        quotes = [_quote(documents, source) for source in claim.sources]
-        if not claim.sources or None in quotes:
-            dropped += 1
-            continue
-        support = support_score(claim.text, " ".join(q for q in quotes if q))
-        if support < threshold:
+    for (claim, quotes), verdict in zip(quoted, verdicts, strict=True):
+        if not verdict.supported:
             dropped += 1
             continue
         markers = []
@@ -88,17 +63,17 @@ def ground(draft: Draft, documents: dict[str, Document], threshold: float) -> An
                         doc_id=source.doc_id,
                         title=documents[source.doc_id].title,
                         section=documents[source.doc_id].section_at(source.start).path,
-                        quote=quote or "",
+                        quote=quote,
                         start=source.start,
                         end=source.end,
                         chunk_id=source.chunk_id,
-                        support=round(support_score(claim.text, quote or ""), 3),
+                        support=round(verdict.score, 3),
                     )
                 )
             markers.append(marker_of[key])
         parts.append(with_markers(claim.text, markers))
     if not parts:
-        return Answer(ABSTENTION, True, [], dropped)
+        return abstain(NOTHING_SUPPORTED, dropped)
     return Answer(" ".join(parts), False, citations, dropped)
 
 
