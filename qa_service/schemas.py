@@ -92,6 +92,15 @@ class Citation(BaseModel, frozen=True):
     support: float = Field(description="How well the quote supports its answer sentence, 0 to 1")
 
 
+class ShortAnswer(BaseModel, frozen=True):
+    """The exact words of a cited sentence that answer a fact question; `text` == text[start:end]."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+
+
 class AskResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -123,6 +132,11 @@ class AskResponse(BaseModel):
 
     answer: str
     abstained: bool
+    short_answer: ShortAnswer | None = Field(
+        None,
+        description="For a fact question (who, what, when, where, how many): the span of a "
+        "cited sentence that answers it; null when unsure or not a fact question",
+    )
     abstention_reason: str | None = Field(
         None, description="Why the service did not answer; null when it answered"
     )

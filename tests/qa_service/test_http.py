@@ -55,6 +55,7 @@ def test_ask_answers_with_citations_that_check_out(client: httpx.Client) -> None
         "dropped_claims",
         "passages",
         "query",
+        "short_answer",
         "timings_ms",
     }
     assert "1,458 kilometers" in body["answer"] and not body["abstained"]
