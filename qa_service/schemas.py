@@ -93,7 +93,7 @@ class Citation(BaseModel, frozen=True):
 
 
 class ShortAnswer(BaseModel, frozen=True):
-    """The exact words of a cited sentence that answer a fact question; `text` == text[start:end]."""
+    """The words of a cited sentence that answer a fact question; `text` == text[start:end]."""
 
     text: str
     doc_id: str
