@@ -30,9 +30,9 @@ browser:  ## Chromium for the widget's browser tests (Debian's package; Playwrig
 index: setup  ## (re)build the index of corpus/documents into var/index
 	$(BIN)/rag-index build
 
-serve: setup  ## build the index if it is missing or stale, then run the service
+serve: setup  ## build the index if it is missing or stale, then run the service (RAG_WORKERS processes)
 	$(BIN)/rag-index build --if-needed
-	$(BIN)/uvicorn qa_service.main:app --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/rag-serve --host $(HOST) --port $(PORT)
 
 test: setup browser  ## the whole test suite: real model, real FAISS, real server, real browser
 	$(BIN)/python -m pytest

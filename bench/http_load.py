@@ -68,7 +68,8 @@ def main() -> None:
             IndexSettings().index_dir.resolve(),
             logs / f"{label.strip('/').replace(' ', '-')}.log",
             app=app,
-            RAG_CACHE_SIZE="0",
+            RAG_CACHE_BYTES="0",
+            RAG_RATE_LIMIT_PER_MINUTE="0",
             PYTHONPATH=str(REPO / "bench"),
         )
         try:

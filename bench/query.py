@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
-    service = QAService(Settings(cache_size=0))
+    service = QAService(Settings(cache_bytes=0))
     questions = list(dict.fromkeys(i.question for i in load_eval_set().items))[: args.questions]
     for question in questions[:20]:  # warm up kernels and caches
         service.ask(AskRequest(question=question))

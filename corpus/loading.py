@@ -94,6 +94,10 @@ def _read_text(path: Path) -> str:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path} is not UTF-8 text ({error}): convert it to UTF-8") from error
+    except OSError as error:
+        raise CorpusError(
+            f"{path} cannot be read ({error.strerror}): fix its permissions or remove it"
+        ) from error
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -104,6 +108,10 @@ def _read_manifest(folder: Path) -> dict[str, ManifestEntry]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         entries = [ManifestEntry.model_validate(item) for item in raw["documents"]]
+    except OSError as error:  # unreadable, or a directory
+        raise CorpusError(
+            f"{path} cannot be read ({error.strerror}): fix it or remove it"
+        ) from error
     except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as error:
         raise CorpusError(
             f"{path} is not a valid corpus manifest ({error}); it must be "

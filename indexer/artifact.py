@@ -177,6 +177,8 @@ def read_manifest(directory: Path) -> Manifest:
         raise IndexCorruptError(
             f"{path} is damaged ({error.__class__.__name__}); {REBUILD}"
         ) from error
+    except OSError as error:  # unreadable, or a directory
+        raise IndexCorruptError(f"{path} cannot be read ({error.strerror}); {REBUILD}") from error
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index at {directory} has format {manifest.format_version}, this version reads "
@@ -190,7 +192,13 @@ def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
         path = directory / name
         if not path.is_file():
             raise IndexIncompleteError(f"the index at {directory} is missing {name}; {REBUILD}")
-        if checksums and _sha256(path) != expected:
+        try:
+            mismatch = checksums and _sha256(path) != expected
+        except OSError as error:
+            raise IndexCorruptError(
+                f"{name} in {directory} cannot be read ({error.strerror}); {REBUILD}"
+            ) from error
+        if mismatch:
             raise IndexCorruptError(
                 f"{name} in {directory} does not match its checksum in {MANIFEST}: the file was "
                 f"changed or damaged; {REBUILD}"

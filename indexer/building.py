@@ -118,7 +118,7 @@ def stale_reasons(
     if manifest.chunking != chunking_manifest(settings):
         reasons.append("the chunking settings changed")
     if manifest.embedding.name != settings.embedding_model:
-        reasons.append(f"the embedding model setting changed to {settings.embedding_model!r}")
+        reasons.append("the embedding model setting (RAG_EMBEDDING_MODEL) changed")
     return reasons
 
 

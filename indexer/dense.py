@@ -46,7 +46,8 @@ def save_dense_index(index: faiss.Index, path: Path) -> None:
 
 
 def load_dense_index(path: Path, ef_search: int) -> faiss.Index:
-    index = faiss.read_index(str(path))
+    # Mapped, not copied: the vectors stay in the page cache, one copy for every worker process.
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
     if isinstance(index, faiss.IndexHNSWFlat):
         index.hnsw.efSearch = ef_search
     return index

@@ -46,28 +46,37 @@ class Retrieval:
 
 
 class AnswerCache:
-    """A bounded, thread-safe LRU of answers to repeated requests."""
+    """A thread-safe LRU of answers to repeated requests, bounded by bytes: each answer is kept as
+    its JSON, so what the bound counts (key + JSON) is what the cache holds."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, AskResponse] = OrderedDict()
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> AskResponse | None:
         with self._lock:
-            response = self._items.get(key)
-            if response is not None:
-                self._items.move_to_end(key)
-            return response
+            stored = self._items.get(key)
+            if stored is None:
+                return None
+            self._items.move_to_end(key)
+        return AskResponse.model_validate_json(stored)
 
     def put(self, key: str, response: AskResponse) -> None:
-        if self._size == 0:
+        stored = response.model_dump_json().encode()
+        size = len(key) + len(stored)
+        if size > self.max_bytes:
             return
         with self._lock:
-            self._items[key] = response
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self.bytes -= len(key) + len(previous)
+            self._items[key] = stored
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                old_key, old = self._items.popitem(last=False)
+                self.bytes -= len(old_key) + len(old)
 
 
 class QAService:
@@ -84,7 +93,7 @@ class QAService:
         self.retriever = Retriever(self.index, FusionParams.from_settings(settings))
         self.roles = build_roles(self.index, settings)
         self._queries = QueryBatcher(self.embedder, settings.embed_max_batch)
-        self._cache = AnswerCache(settings.cache_size)
+        self._cache = AnswerCache(settings.cache_bytes)
         self.stale = self._stale_reasons()
         self.retrieve("warm up", 1)  # the first calls load kernels and tokenizer tables
         count_tokens("warm up")
@@ -95,7 +104,8 @@ class QAService:
                 self.index.manifest, load_corpus(self.settings.corpus_dir), self.settings
             )
         except CorpusError as error:
-            reasons = [f"the corpus cannot be read ({error})"]
+            logger.error("the corpus cannot be read: %s", error)
+            reasons = ["the corpus cannot be read (the server log names the file)"]
         if reasons:
             logger.warning(
                 "the index at %s is stale (%s): it is served as built; run `rag-index build`",

@@ -46,7 +46,9 @@ class AskRequest(BaseModel):
     )
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="How many passages to return")
+    top_k: int = Field(
+        default=5, ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return"
+    )
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
 
     _question_not_blank = field_validator("question")(_not_blank)
@@ -59,7 +61,7 @@ class SearchRequest(BaseModel):
     )
 
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
 
     _query_not_blank = field_validator("query")(_not_blank)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
 
@@ -80,7 +80,53 @@ class Settings(IndexSettings):
         description="Origins allowed to call the API from a browser (the widget's host pages)",
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
-    cache_size: int = Field(1024, ge=0, description="Answers kept for repeated questions")
+    cache_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="Bytes of answers (their JSON, with the request as key) kept for repeated "
+        "questions; 0 turns the cache off",
+    )
+
+    # Access: API keys sent as `Authorization: Bearer KEY` (JSON lists, like cors_origins)
+    read_api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="When set, questions, documents, /readyz and /docs need one of these keys "
+        "(or an admin key); empty (the local demo) lets anyone read",
+    )
+    admin_api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys for /metrics and writes; when empty, only clients on this machine "
+        "(127.0.0.1, ::1) reach them",
+    )
+
+    # Limits, per worker process: safe defaults for a public deployment
+    rate_limit_per_minute: int = Field(
+        120,
+        ge=0,
+        description="Requests per minute per API key, or per client address without "
+        "one (0 turns the limit off); beyond it, 429 with Retry-After",
+    )
+    rate_limit_burst: int = Field(20, ge=1, description="Requests a client may send at once")
+    max_concurrent_questions: int = Field(
+        32,
+        ge=1,
+        description="Questions answered at once; beyond it, an immediate 503 with "
+        "Retry-After instead of a queue",
+    )
+    max_connections: int = Field(
+        256, ge=1, description="Open connections; beyond it, new ones get a 503 and are closed"
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Size of a request's line and headers together"
+    )
+    max_headers: int = Field(64, ge=8, description="Number of request headers")
+    request_timeout: float = Field(
+        10,
+        gt=0,
+        description="Seconds a client has to send a whole request (slow senders are cut off)",
+    )
+    keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle connection stays open")
+    workers: int = Field(1, ge=1, description="Worker processes `rag-serve` starts")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

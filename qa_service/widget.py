@@ -1,4 +1,5 @@
-"""The chat widget's assets: `GET /widget.js` for host pages to embed, `GET /` for a demo page."""
+"""The chat widget's assets: `GET /widget.js` for host pages to embed, `GET /` for a demo page
+(with its script, `GET /demo.js`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import FileResponse
 STATIC = Path(__file__).parent / "static"
 WIDGET_JS = STATIC / "widget.js"
 DEMO_PAGE = STATIC / "demo.html"
+DEMO_JS = STATIC / "demo.js"
 
 
 def mount_widget(app: FastAPI) -> None:
@@ -20,6 +22,10 @@ def mount_widget(app: FastAPI) -> None:
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
+
+    @app.get("/demo.js", include_in_schema=False)
+    def demo_script() -> FileResponse:
+        return FileResponse(DEMO_JS, media_type="text/javascript; charset=utf-8")
 
     @app.get("/", include_in_schema=False)
     def demo() -> FileResponse:

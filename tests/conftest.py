@@ -50,6 +50,11 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """A real uvicorn server on 127.0.0.1 over the session's index."""
     log = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    server = start_server(settings.index_dir, log, RAG_CORS_ORIGINS=json.dumps([browser_origin]))
+    server = start_server(
+        settings.index_dir,
+        log,
+        RAG_CORS_ORIGINS=json.dumps([browser_origin]),
+        RAG_RATE_LIMIT_PER_MINUTE="0",  # the tests' many requests all come from 127.0.0.1
+    )
     yield server
     stop_server(server)

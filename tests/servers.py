@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -35,23 +36,31 @@ def start_server(
     app: str = "qa_service.main:app",
     **env: str,
 ) -> LiveServer:
-    """uvicorn in its own process, as `make serve` runs it; returns once `wait_for` answers 200."""
+    """`rag-serve` in its own process, as `make serve` runs it (with the limits of the `RAG_`
+    settings in `env`), serving `app`; returns once `wait_for` answers 200 (with a read key, if
+    `RAG_READ_API_KEYS` sets one)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "RAG_INDEX_DIR": str(index_dir), **env}
+    environment = {
+        **os.environ,
+        "RAG_INDEX_DIR": str(index_dir),
+        "RAG_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    keys = json.loads(environment.get("RAG_READ_API_KEYS", "[]"))
+    auth = {"authorization": f"Bearer {keys[0]}"} if keys else {}
     with log.open("wb") as out:  # the child keeps its own handle
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                app,
+                "qa_service.serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--log-level",
-                "warning",
+                "--app",
+                app,
             ],
             cwd=REPO,
             env=environment,
@@ -63,7 +72,7 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"the server exited early:\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}{wait_for}", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{wait_for}", headers=auth, timeout=1).status_code == 200:
                 return LiveServer(url, process, log)
         except httpx.TransportError:
             pass

@@ -10,6 +10,8 @@
   if (!script) return;
   const cfg = script.dataset;
   const API = (cfg.api || new URL(script.src, location.href).origin).replace(/\/+$/, "");
+  // A read key (RAG_READ_API_KEYS), never an admin one: anyone can read it in the page.
+  const AUTH = cfg.apiKey ? { Authorization: "Bearer " + cfg.apiKey } : {};
   const seen = (window.__qaWidgets = window.__qaWidgets || new Set());
   if (seen.has(API)) return; // the tag was included twice
   seen.add(API);
@@ -465,7 +467,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     try {
       const res = await fetch(API + "/ask/stream", {
         method: "POST", mode: "cors", credentials: "omit", signal: ctl.signal,
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...AUTH },
         body: JSON.stringify({ question: turn.q, history: historyFor(turn) }),
       });
       if (!res.ok) throw await httpError(res);
@@ -494,7 +496,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
         : run.why === "timeout" ? fail("No response", `The service sent nothing for ${Math.round(IDLE_MS / 1000)} s. Retry in a moment.`)
         : run.why ? fail("Stopped", "You stopped this answer.", "stopped")
         : ctl.signal.aborted ? fail("Stopped", "The request was cancelled.", "stopped")
-        : fail("Cannot reach the service", "Check your connection, then retry.");
+        : await unreachable();
     } finally {
       clearTimeout(timer);
       turn.pending = false;
@@ -559,6 +561,13 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
       reader.cancel().catch(() => {});
     }
   }
+  /* Down, or refusing this origin (CORS)? Only a CORS refusal fails a cors probe but not a no-cors one. */
+  async function unreachable() {
+    const probe = (mode) => fetch(API + "/healthz", { mode, credentials: "omit", cache: "no-store" }).then(() => 1, () => 0);
+    if (!(await probe("cors")) && (await probe("no-cors")))
+      return fail("This site is not allowed to ask", `The service refuses ${location.origin}: its operator must add it to RAG_CORS_ORIGINS.`);
+    return fail("Cannot reach the service", "Check your connection, then retry.");
+  }
   async function httpError(res) {
     let body = null;
     try {
@@ -573,6 +582,8 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
     wait = wait > 0 ? Math.min(Math.ceil(wait), 300) : 0;
     const until = wait ? Date.now() + wait * 1000 : 0;
     const when = wait ? ` You can retry in ${wait} s.` : "";
+    if (res.status === 401 || res.status === 403)
+      return fail("Access refused", "The page's API key (data-api-key) is missing or wrong.");
     if (res.status === 429) return fail("Too many requests", "The service is busy. Wait a moment, then retry." + when, "error", until);
     if (res.status === 503)
       return fail("The service is not ready", (detail ? detail + ". " : "") + "Retry later." + when, "error", until);

@@ -1,0 +1,150 @@
+"""HTTP side of the error tree: every error a request can meet, mapped to a status in one place.
+
+    QAError (qa_service.pipeline)        a request the service cannot serve
+    ├── DocumentNotFoundError            404 not_found
+    ├── ServiceNotReadyError             503 not_ready, with Retry-After
+    ├── UnauthorizedError                401 unauthorized, with WWW-Authenticate
+    ├── ForbiddenError                   403 forbidden
+    ├── RateLimitedError                 429 rate_limited, with Retry-After
+    └── OverloadedError                  503 overloaded, with Retry-After
+
+Starlette's own HTTP errors (unknown route, wrong method) and request validation errors keep
+their status and get the same JSON body, `ErrorBody`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from corpus import CorpusError
+from indexer.artifact import IndexLoadError, IndexMismatchError, IndexMissingError
+from indexer.embedding import ModelError
+from qa_service.limits import retry_after
+from qa_service.metrics import Metrics
+from qa_service.pipeline import DocumentNotFoundError, QAError
+from qa_service.schemas import ErrorBody
+
+logger = logging.getLogger(__name__)
+
+
+class RetryLaterError(QAError):
+    """An error the same request may not meet in `retry_seconds` (sent as Retry-After)."""
+
+    def __init__(self, message: str, retry_seconds: float = 5) -> None:
+        super().__init__(message)
+        self.retry_seconds = retry_seconds
+
+
+class ServiceNotReadyError(RetryLaterError):
+    pass
+
+
+class RateLimitedError(RetryLaterError):
+    pass
+
+
+class OverloadedError(RetryLaterError):
+    pass
+
+
+class UnauthorizedError(QAError):
+    """No valid key; `challenge` is the WWW-Authenticate scheme (Basic makes browsers prompt)."""
+
+    def __init__(self, message: str, challenge: str = "Bearer") -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class ForbiddenError(QAError):
+    pass
+
+
+_STATUS: dict[type[QAError], tuple[int, str]] = {
+    DocumentNotFoundError: (404, "not_found"),
+    ServiceNotReadyError: (503, "not_ready"),
+    UnauthorizedError: (401, "unauthorized"),
+    ForbiddenError: (403, "forbidden"),
+    RateLimitedError: (429, "rate_limited"),
+    OverloadedError: (503, "overloaded"),
+}
+
+
+def startup_failure(error: Exception) -> str:
+    """What /readyz and 503s say about a failed start: what to do, never a path (the log has it)."""
+    if isinstance(error, IndexMissingError):
+        return "there is no index yet: build it with `rag-index build`, then restart the service"
+    if isinstance(error, IndexMismatchError):
+        return (
+            "the index was built by another version or with another embedding model: rebuild "
+            "it with `rag-index build`, then restart the service"
+        )
+    if isinstance(error, IndexLoadError):
+        return (
+            "the index is incomplete, damaged or unreadable (the server log names the file): "
+            "rebuild it with `rag-index build`, then restart the service"
+        )
+    if isinstance(error, ModelError):
+        return (
+            "the embedding model cannot be loaded (the server log says why): check "
+            "RAG_EMBEDDING_MODEL, then restart the service"
+        )
+    if isinstance(error, CorpusError):
+        return (
+            "the corpus cannot be read (the server log names the file): fix it, then restart "
+            "the service"
+        )
+    return "the service failed to start (the server log says why): fix it, then restart"
+
+
+def error_body(request: Request, error: str, detail: Any) -> dict[str, Any]:
+    return ErrorBody(
+        error=error, detail=detail, request_id=getattr(request.state, "request_id", None)
+    ).model_dump()
+
+
+def add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(QAError)
+    async def domain_error(request: Request, error: QAError) -> JSONResponse:
+        status, kind = _STATUS.get(type(error), (400, "bad_request"))
+        metrics.errors.labels(kind).inc()
+        headers = {}
+        if isinstance(error, RetryLaterError):
+            headers["Retry-After"] = retry_after(error.retry_seconds)
+        if isinstance(error, UnauthorizedError):
+            headers["WWW-Authenticate"] = f'{error.challenge} realm="grounded-qa"'
+        return JSONResponse(
+            error_body(request, kind, str(error)), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        metrics.errors.labels("invalid_request").inc()
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e["loc"]),
+                "message": (
+                    f"the body is not valid JSON ({e.get('ctx', {}).get('error', 'parse error')})"
+                    if e["type"] == "json_invalid"
+                    else e["msg"]
+                ),
+                "type": e["type"],
+            }
+            for e in error.errors()
+        ]
+        return JSONResponse(error_body(request, "invalid_request", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        metrics.errors.labels(kind).inc()
+        return JSONResponse(
+            error_body(request, kind, error.detail),
+            status_code=error.status_code,
+            headers=error.headers,
+        )

@@ -1,0 +1,196 @@
+"""The routes: thin handlers over `QAService` (answers, documents) and the operations endpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from corpus import Document
+from qa_service.dependencies import Service, question_slot, require_admin, require_read
+from qa_service.metrics import Metrics
+from qa_service.pipeline import DocumentNotFoundError
+from qa_service.schemas import (
+    STREAM_EVENTS,
+    AskRequest,
+    AskResponse,
+    CitationsEvent,
+    DeltaEvent,
+    DocumentDetail,
+    DocumentSummary,
+    ErrorBody,
+    PassagesEvent,
+    SearchRequest,
+    SearchResponse,
+    SectionOutline,
+)
+
+logger = logging.getLogger(__name__)
+
+_STREAM_DESCRIPTION = "Server-Sent Events, in this order:\n\n" + "\n".join(
+    f"- `event: {name}`: {model.__doc__ or model.__name__} (data: `{model.__name__}`)"
+    for name, model in STREAM_EVENTS.items()
+)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (401, "An API key is needed (RAG_READ_API_KEYS is set) and none, or a wrong one, came"),
+        (413, "The body is over the size limit"),
+        (422, "The question, top_k or history is missing, empty or malformed"),
+        (429, "Over the caller's rate limit: retry after Retry-After seconds"),
+        (
+            503,
+            "Not ready (the index or model is not loaded) or answering as many questions as "
+            "it can: retry after Retry-After seconds",
+        ),
+    )
+}
+# Stream errors are JSON responses sent instead of the stream, not events.
+_STREAM_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": error["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status, error in _ERRORS.items()
+}
+# Longest document id echoed back in a 404.
+_ECHOED_ID_CHARS = 80
+
+answers = APIRouter(tags=["answers"], dependencies=[Depends(require_read), Depends(question_slot)])
+documents = APIRouter(tags=["documents"], dependencies=[Depends(require_read)])
+operations = APIRouter(tags=["operations"])
+
+
+def _metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+@answers.post("/ask", response_model=AskResponse, responses=_ERRORS)
+def ask(body: AskRequest, qa: Service, request: Request) -> AskResponse:
+    """Answer a question from the documents, with a citation on every sentence."""
+    response = qa.ask(body)
+    _metrics(request).observe_answer(response.timings_ms, response.abstained)
+    return response
+
+
+@answers.post(
+    "/ask/stream",
+    response_class=EventSourceResponse,
+    responses=_STREAM_ERRORS,
+    description=_STREAM_DESCRIPTION,
+)
+async def ask_stream(
+    body: AskRequest, qa: Service, request: Request
+) -> AsyncIterator[ServerSentEvent]:
+    """The `/ask` answer as Server-Sent Events: passages, answer pieces, citations, done."""
+    metrics = _metrics(request)
+    try:
+        response = await run_in_threadpool(qa.ask, body)
+    except Exception as error:
+        logger.exception("answering failed mid-stream")
+        metrics.errors.labels("stream").inc()
+        failure = ErrorBody(
+            error="internal_error",
+            detail=f"answering failed ({error.__class__.__name__}); retry the question",
+            request_id=request.state.request_id,
+        )
+        yield ServerSentEvent(event="error", data=failure)
+        return
+    metrics.observe_answer(response.timings_ms, response.abstained)
+    yield ServerSentEvent(
+        event="passages", data=PassagesEvent(query=response.query, passages=response.passages)
+    )
+    for piece in answer_pieces(response.answer):
+        yield ServerSentEvent(event="delta", data=DeltaEvent(text=piece))
+    yield ServerSentEvent(event="citations", data=CitationsEvent(citations=response.citations))
+    yield ServerSentEvent(event="done", data=response)
+
+
+@answers.post("/search", response_model=SearchResponse, responses=_ERRORS)
+def search(body: SearchRequest, qa: Service) -> SearchResponse:
+    """Retrieve passages only (hybrid dense + BM25), without composing an answer."""
+    return qa.search(body)
+
+
+@documents.get("/documents", response_model=list[DocumentSummary])
+def list_documents(qa: Service) -> list[DocumentSummary]:
+    """The documents answers are drawn from."""
+    return [_summary(d) for d in qa.index.documents.values()]
+
+
+@documents.get(
+    "/documents/{doc_id}",
+    response_model=DocumentDetail,
+    responses={404: {"model": ErrorBody, "description": "No document has this id"}},
+)
+def document(doc_id: str, qa: Service) -> DocumentDetail:
+    """A document's full text (what citation offsets point into) and its section outline."""
+    found = qa.index.documents.get(doc_id)
+    if found is None:
+        shown = doc_id if len(doc_id) <= _ECHOED_ID_CHARS else doc_id[:_ECHOED_ID_CHARS] + "…"
+        raise DocumentNotFoundError(
+            f"no document has the id {shown!r}: GET /documents lists the ids"
+        )
+    return DocumentDetail(
+        **_summary(found).model_dump(),
+        text=found.text,
+        sections=[
+            SectionOutline(path=s.path, level=s.level, start=s.start, end=s.end)
+            for s in found.sections
+        ],
+    )
+
+
+@operations.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (it may still be loading); answered on the event loop, never queued
+    behind questions in the thread pool."""
+    return {"status": "ok"}
+
+
+@operations.get(
+    "/readyz", responses={503: {"model": ErrorBody}}, dependencies=[Depends(require_read)]
+)
+async def readyz(qa: Service) -> dict[str, Any]:
+    """The model and a verified index are loaded: questions can be answered."""
+    manifest = qa.index.manifest
+    return {
+        "status": "ready",
+        "documents": manifest.counts["documents"],
+        "chunks": manifest.counts["chunks"],
+        "built_at": manifest.built_at,
+        "embedding_model": manifest.embedding.name,
+        "stale": qa.stale,
+    }
+
+
+@operations.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(require_admin)])
+async def prometheus(request: Request) -> PlainTextResponse:
+    """Prometheus text format: requests, errors, and latency per route and per stage."""
+    return PlainTextResponse(
+        generate_latest(_metrics(request).registry), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+def answer_pieces(answer: str, words: int = 4) -> list[str]:
+    """The answer in pieces of a few words each, for streaming; they join back to `answer`."""
+    tokens = re.findall(r"\S+\s*", answer)
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]
+
+
+def _summary(document: Document) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        title=document.title,
+        kind=document.kind,
+        source=document.source,
+        chars=len(document.text),
+    )
