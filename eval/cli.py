@@ -21,6 +21,7 @@ from rich.table import Table
 
 from corpus import DEFAULT_CORPUS_DIR, CorpusError, load_corpus
 from eval.compare import LATENCY_TOLERANCE, TOLERANCE, Comparison, compare_runs
+from eval.corpora import corpus_folder, gold_file
 from eval.dataset import EVAL_SET, EvalItem, load_eval_set
 from eval.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from eval.errors import EvalError, GoldDataError
@@ -31,6 +32,7 @@ from eval.records import RESULTS, ItemRecord, RunInfo, RunSummary, read_run, wri
 from eval.reports import write_reports
 from eval.reports.tables import failed_checks, format_value
 from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
+from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
 
 RUNS_DIR = Path("var/eval")
@@ -130,6 +132,24 @@ def run(
         _print_gate(results)
         if not all(result.passed for result in results):
             raise typer.Exit(1)
+
+
+@app.command("import-squad")
+def import_squad(
+    source: Annotated[Path, typer.Argument(help="A SQuAD 2.0 JSON file.")],
+    name: Annotated[str, typer.Argument(help="The eval corpus to write, e.g. squad-complexity.")],
+    article: Annotated[int, typer.Option(help="Which article of the file (data[N]).")] = 0,
+) -> None:
+    """Make an eval corpus from a SQuAD 2.0 article: its document and its gold file."""
+    with _exit_on_eval_error():
+        converted = convert_article(read_article(source, article), source.name)
+        write_converted(converted, corpus_folder(name), gold_file(name))
+    unanswerable = sum(not item.answerable for item in converted.items)
+    out_console.print(
+        f"wrote {corpus_folder(name) / converted.file_name} and {gold_file(name)}: "
+        f"{len(converted.items)} questions, {unanswerable} unanswerable",
+        markup=False,
+    )
 
 
 @app.command()
