@@ -9,6 +9,7 @@ from eval.records import ItemRecord, RunSummary
 from eval.reports.tables import (
     Table,
     failed_checks,
+    reasons_table,
     split_table,
     timings_table,
     type_table,
@@ -40,7 +41,8 @@ def render_markdown(records: Sequence[ItemRecord], summary: RunSummary) -> str:
         f"# Eval run {cell(run.created)}",
         "\n".join(
             [
-                f"- split: **{cell(run.split)}**, target: `{cell(run.target)}`",
+                f"- corpus: **{cell(run.corpus)}**, split: **{cell(run.split)}**, "
+                f"target: `{cell(run.target)}`",
                 f"- eval set: `{cell(run.eval_set)}`",
                 f"- questions: {summary.overall.questions}, passed every check: "
                 f"{summary.overall.passed}",
@@ -54,6 +56,8 @@ def render_markdown(records: Sequence[ItemRecord], summary: RunSummary) -> str:
         markdown_table(type_table(summary)),
         "## Service timings",
         markdown_table(timings_table(summary)),
+        "## Abstention reasons",
+        markdown_table(reasons_table(summary)) if summary.overall.abstention_reasons else "None.",
         f"## Questions that failed a check ({len(failures)})",
         markdown_table((["id", "type", "failed checks", "question"], failed_rows))
         if failures
