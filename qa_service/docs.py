@@ -1,5 +1,5 @@
 """The API reference: `/openapi.json` and Swagger UI at `/docs`, from the installed
-swagger-ui-bundle package's assets, so it works offline and runs no third-party script."""
+swagger-ui-bundle-v2 package's assets, so it works offline and runs no third-party script."""
 
 from __future__ import annotations
 

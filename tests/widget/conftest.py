@@ -73,6 +73,7 @@ def host_site(
         ),
         "light.html": _page(api, api, 'data-accent="#fde047"'),
         "plain.html": _page(api, api, css="", body=PLAIN_BODY),
+        "keyed.html": _page(api, api, 'data-api-key="page-read-key"'),
         "bare.html": _page("", api, css="", body=PLAIN_BODY),
         "down.html": _page(api, down),
         "slow.html": _page(api, site.origin + "/slow"),

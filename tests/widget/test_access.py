@@ -12,7 +12,7 @@ def test_a_page_on_a_refused_origin_is_told_to_ask_the_operator(
     page: Page, host_site: HostSite, server: str
 ) -> None:
     # The same host page under another name for the same machine: an origin CORS does not list.
-    refused = host_site.url("plain.html").replace("127.0.0.1", "localhost")
+    refused = host_site.url("host.html").replace("127.0.0.1", "localhost")
     page.goto(refused)
     widget = Widget(page, server)
     widget.open()
@@ -22,16 +22,7 @@ def test_a_page_on_a_refused_origin_is_told_to_ask_the_operator(
 
 
 def test_the_page_key_is_sent_as_a_bearer_token(page: Page, host_site: HostSite) -> None:
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Keyed</title></head>'
-        f'<body><script src="{host_site.api}/widget.js" data-api="{host_site.api}" '
-        'data-api-key="page-read-key" async></script></body></html>'
-    )
-    page.route(
-        host_site.url("keyed.html"),
-        lambda route: route.fulfill(body=html, content_type="text/html"),
-    )
-    page.goto(host_site.url("keyed.html"))
+    page.goto(host_site.url("keyed.html"))  # data-api-key="page-read-key"
     widget = Widget(page, host_site.api)
     widget.open()
     with page.expect_request(lambda r: r.url.endswith("/ask/stream")) as sent:
