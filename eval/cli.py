@@ -1,4 +1,5 @@
-"""`rag-eval`: the entry point that runs the eval against the service, gates it, and compares runs.
+"""`rag-eval`: the entry point that runs the eval on each corpus, gates it, compares runs, sweeps
+the abstention threshold and imports SQuAD articles as eval corpora.
 
 Exit codes: 0 fine; 1 the gate failed or `compare` found a regression; 2 the eval could not run
 (the message says why and what to do).
@@ -26,9 +27,9 @@ from eval.compare import LATENCY_TOLERANCE, TOLERANCE, Comparison, compare_runs
 from eval.corpora import SHIPPED, EvalCorpus, corpus_folder, eval_corpora, get_corpus, gold_file
 from eval.dataset import EvalItem, load_eval_set
 from eval.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
-from eval.errors import EvalError, GoldDataError, ServiceError
+from eval.errors import EvalError, GoldDataError
 from eval.gate import DEFAULT_GATE, GateResult, Threshold, check_gate, load_gate
-from eval.gate_scores import collect_scores
+from eval.gate_scores import collect_scores, start_service
 from eval.indexes import corpus_settings, ensure_index
 from eval.metrics.catalogue import CATALOGUE, METRICS
 from eval.metrics.support import THRESHOLD, SupportScorer
@@ -40,10 +41,8 @@ from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
 from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
 from eval.sweep import sweep
-from indexer.artifact import IndexLoadError
-from indexer.embedding import Embedder, ModelError
+from indexer.embedding import Embedder
 from qa_service.main import create_app
-from qa_service.pipeline import QAService
 
 RUNS_DIR = Path("var/eval")
 # What `--all-corpora` prints side by side at the end (every metric is in each corpus's report).
@@ -61,7 +60,8 @@ OVERVIEW = (
 )
 
 app = typer.Typer(
-    help="Evaluate the QA service on the gold eval set: metrics, reports, a quality gate.",
+    help="Evaluate the QA service on gold sets over several corpora: metrics, reports, a quality "
+    "gate per corpus, the abstention sweep.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -258,17 +258,8 @@ def sweep_thresholds(
         planned = [(c, _load_items(c.gold, split)) for c in corpora]
         embedder: Embedder | None = None
         for eval_corpus, items in planned:
-            settings = corpus_settings(eval_corpus)
-            ensure_index(settings)
-            try:
-                embedder = embedder or Embedder(
-                    settings.embedding_model, settings.torch_threads, settings.embed_batch_size
-                )
-                service = QAService(settings, embedder)
-            except (CorpusError, IndexLoadError, ModelError) as error:
-                raise ServiceError(
-                    f"the service cannot start on {eval_corpus.name}: {error}"
-                ) from error
+            service = start_service(corpus_settings(eval_corpus), embedder)
+            embedder = service.embedder  # loaded once, shared by the next corpora
             result = sweep(eval_corpus.name, split.value, collect_scores(service, items), steps)
             folder = base / eval_corpus.name
             folder.mkdir(parents=True, exist_ok=True)

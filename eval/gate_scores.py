@@ -10,12 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from corpus import CorpusError
 from eval.dataset import EvalItem
+from eval.errors import ServiceError
+from eval.indexes import ensure_index
 from eval.metrics.answer import answer_hit
 from eval.runner import request_for
 from eval.sweep import GateScore
+from indexer.artifact import IndexLoadError
+from indexer.embedding import Embedder, ModelError
 from qa_service.answering import ground
 from qa_service.pipeline import QAService
+from qa_service.settings import Settings
+
+
+def start_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
+    """The service in process over settings.index_dir, built first when missing or stale; pass
+    an `embedder` already loaded with settings.embedding_model to share it."""
+    ensure_index(settings)
+    try:
+        return QAService(settings, embedder)
+    except (CorpusError, IndexLoadError, ModelError) as error:
+        raise ServiceError(f"the service cannot start on {settings.corpus_dir}: {error}") from error
 
 
 def collect_scores(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.gate_scores import collect_scores
-from eval.indexes import ensure_index
+from eval.gate_scores import collect_scores, start_service
 from eval.runner import request_for
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
@@ -18,8 +17,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
     settings = Settings(
         corpus_dir=write_corpus(folder / "documents"), index_dir=folder / "index", cache_size=0
     )
-    ensure_index(settings)
-    return QAService(settings)
+    return start_service(settings)
 
 
 def test_every_item_gets_the_gate_decision_that_ask_makes(service: QAService) -> None:
