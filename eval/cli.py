@@ -1,4 +1,5 @@
-"""`rag-eval`: the entry point that runs the eval against the service, gates it, and compares runs.
+"""`rag-eval`: the entry point that runs the eval on each corpus, gates it, compares runs, sweeps
+the abstention threshold and imports SQuAD articles as eval corpora.
 
 Exit codes: 0 fine; 1 the gate failed or `compare` found a regression; 2 the eval could not run
 (the message says why and what to do).
@@ -28,15 +29,20 @@ from eval.dataset import EvalItem, load_eval_set
 from eval.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from eval.errors import EvalError, GoldDataError
 from eval.gate import DEFAULT_GATE, GateResult, Threshold, check_gate, load_gate
+from eval.gate_scores import collect_scores, start_service
 from eval.indexes import corpus_settings, ensure_index
 from eval.metrics.catalogue import CATALOGUE, METRICS
 from eval.metrics.support import THRESHOLD, SupportScorer
 from eval.records import RESULTS, ItemRecord, RunInfo, RunSummary, read_run, write_run
 from eval.reports import write_reports
+from eval.reports.markdown import render_sweep
 from eval.reports.tables import failed_checks, format_value
 from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
 from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
+from eval.sweep import sweep
+from indexer.embedding import Embedder
+from qa_service.main import create_app
 
 RUNS_DIR = Path("var/eval")
 # What `--all-corpora` prints side by side at the end (every metric is in each corpus's report).
@@ -54,7 +60,8 @@ OVERVIEW = (
 )
 
 app = typer.Typer(
-    help="Evaluate the QA service on the gold eval set: metrics, reports, a quality gate.",
+    help="Evaluate the QA service on gold sets over several corpora: metrics, reports, a quality "
+    "gate per corpus, the abstention sweep.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -206,10 +213,6 @@ def _run_corpus(
     """Ask one corpus's questions (building its index first when the service runs here)."""
     target: ASGIApp | str | None = app_path
     if url is None and app_path is None:
-        # Imported here: the app module loads FastAPI and the model stack, which `compare`,
-        # `--url` and `--app` runs do not need.
-        from qa_service.main import create_app
-
         settings = corpus_settings(planned.corpus)
         reasons = ensure_index(settings)
         if reasons:
@@ -228,6 +231,43 @@ def _run_corpus(
         f"wrote {planned.folder}/ (results.jsonl, summary.json, report.md, report.html)"
     )
     return summary
+
+
+@app.command("sweep")
+def sweep_thresholds(
+    corpus: Annotated[str, typer.Option(help="The eval corpus (eval/corpora.py).")] = SHIPPED,
+    all_corpora: Annotated[
+        bool, typer.Option("--all-corpora", help="Every eval corpus in turn.")
+    ] = False,
+    split: Annotated[
+        Split, typer.Option(help="Which questions; thresholds are chosen on dev, never on test.")
+    ] = Split.dev,
+    steps: Annotated[int, typer.Option(min=1, help="Rows of the table, less one.")] = 20,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write.", show_default="var/eval/<--name or sweep-timestamp>"),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the folder.")] = None,
+) -> None:
+    """Record the evidence gate's score for every question, in process, and sweep the abstention
+    threshold: unanswerable questions abstained vs. answerable ones falsely abstained."""
+    with _exit_on_eval_error():
+        corpora = list(eval_corpora().values()) if all_corpora else [get_corpus(corpus)]
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        base = out or RUNS_DIR / (name or f"sweep-{stamp}")
+        planned = [(c, _load_items(c.gold, split)) for c in corpora]
+        embedder: Embedder | None = None
+        for eval_corpus, items in planned:
+            service = start_service(corpus_settings(eval_corpus), embedder)
+            embedder = service.embedder  # loaded once, shared by the next corpora
+            result = sweep(eval_corpus.name, split.value, collect_scores(service, items), steps)
+            folder = base / eval_corpus.name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "sweep.json").write_text(result.model_dump_json(indent=2) + "\n")
+            report = render_sweep(result)
+            (folder / "sweep.md").write_text(report, encoding="utf-8")
+            out_console.print(report, markup=False)
+            out_console.print(f"wrote {folder}/ (sweep.json, sweep.md)")
 
 
 @app.command("import-squad")

@@ -95,13 +95,18 @@ def check_gold(items: Sequence[EvalItem], texts: DocumentTexts) -> None:
                 locate_evidence(evidence, texts)
 
 
-def ask(client: AskClient, item: EvalItem) -> tuple[AskResponse, float]:
-    """The service's answer to one item, and the request's wall time in milliseconds."""
-    request = AskRequest(
+def request_for(item: EvalItem) -> AskRequest:
+    """The request the eval sends for an item: its question and history, ten passages."""
+    return AskRequest(
         question=item.question,
         top_k=TOP_K,
         history=[Turn(role=turn.role, content=turn.content) for turn in item.history],
     )
+
+
+def ask(client: AskClient, item: EvalItem) -> tuple[AskResponse, float]:
+    """The service's answer to one item, and the request's wall time in milliseconds."""
+    request = request_for(item)
     started = time.perf_counter()
     try:
         reply = client.post("/ask", json=request.model_dump(mode="json"))

@@ -133,7 +133,7 @@ def test_an_unknown_corpus_names_the_known_ones() -> None:
     result = runner.invoke(app, ["run", "--corpus", "no-such-corpus"])
     assert result.exit_code == 2
     assert "no eval corpus named 'no-such-corpus'" in result.output
-    assert "shipped, apache-license, squad-complexity" in result.output
+    assert all(name in result.output for name in ("shipped", "apache-license", "squad-complexity"))
 
 
 def test_all_corpora_run_in_process_only(tmp_path: Path) -> None:

@@ -80,11 +80,13 @@ def test_follow_ups_and_unanswerable_items_are_explained(corpus: EvalCorpus) -> 
 def test_the_corpora_are_registered() -> None:
     names = [corpus.name for corpus in CORPORA]
     assert names[0] == "shipped"
-    assert {"squad-complexity", "apache-license"} <= set(names)
+    assert {"squad-complexity", "apache-license", "annotated-types"} <= set(names)
 
 
-def test_the_hand_written_licence_set_has_near_misses_and_follow_ups() -> None:
-    items = _items(eval_corpora()["apache-license"])
+@pytest.mark.parametrize("name", ["apache-license", "annotated-types"])
+def test_the_hand_written_sets_have_near_misses_and_follow_ups(name: str) -> None:
+    items = _items(eval_corpora()[name])
     assert sum(not item.answerable for item in items) >= 15
     assert sum(item.is_follow_up for item in items) >= 4
+    assert sum(item.is_follow_up and not item.answerable for item in items) >= 2
     assert {item.split for item in items if item.is_follow_up} == {"dev", "test"}
