@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus import CorpusError, Document
 from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
+from qa_service.examples import with_examples
 from qa_service.metrics import Metrics
 from qa_service.middleware import RequestContextMiddleware
 from qa_service.pipeline import DocumentNotFoundError, QAError, QAService
@@ -33,6 +34,7 @@ from qa_service.schemas import (
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
+    PageOutline,
     PassagesEvent,
     SearchRequest,
     SearchResponse,
@@ -188,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 SectionOutline(path=s.path, level=s.level, start=s.start, end=s.end)
                 for s in found.sections
             ],
+            pages=[PageOutline(page=p.page, start=p.start, end=p.end) for p in found.pages],
         )
 
     @app.get("/healthz", tags=["operations"])
@@ -213,6 +216,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Prometheus text format: requests, errors, and latency per route and per stage."""
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    default_openapi = app.openapi
+
+    def corpus_openapi() -> dict[str, Any]:
+        """The API reference, its request examples asking about the loaded documents."""
+        service: QAService | None = getattr(app.state, "service", None)
+        schema = default_openapi()
+        return with_examples(schema, list(service.index.documents.values())) if service else schema
+
+    app.openapi = corpus_openapi  # type: ignore[method-assign]
     mount_widget(app)
     return app
 

@@ -102,8 +102,8 @@ def test_a_failed_build_leaves_the_previous_index_in_place(
 ) -> None:
     build_index(small_settings, embedder=service.embedder)
     before = load_index(small_settings.index_dir).manifest.built_at
-    (small_corpus / "broken.txt").write_bytes(b"\xff\xfe\x00 not utf-8")
-    with pytest.raises(Exception, match="not UTF-8"):
+    (small_corpus / "manifest.json").write_text("{not json")
+    with pytest.raises(Exception, match="not a valid corpus manifest"):
         build_index(small_settings, embedder=service.embedder)
     assert load_index(small_settings.index_dir).manifest.built_at == before
 
