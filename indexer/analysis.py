@@ -368,7 +368,9 @@ class DefaultAnalyzer:
                     found = flat.index(rest, cursor)
                     spans.append((found, found + len(rest)))
                 break
-            if spans and found == spans[-1][1]:  # no space before it: "display:none!important"
+            if (
+                spans and found == spans[-1][1] and sentence[0].islower()
+            ):  # "display:none!important"
                 spans[-1] = (spans[-1][0], found + len(sentence))
             else:
                 spans.append((found, found + len(sentence)))

@@ -82,6 +82,8 @@ def test_no_sentence_ends_at_a_mark_inside_a_word() -> None:
         "Hide it with display:none!important in the style sheet.",
         "Then reload.",
     ]
+    missing_space = 'They said "no peace".During the war, it held.\n'
+    assert _sentences(missing_space) == ['They said "no peace".', "During the war, it held."]
 
 
 def test_markdown_is_displayed_without_markup_and_spans_keep_the_original() -> None:
