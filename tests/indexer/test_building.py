@@ -123,10 +123,12 @@ def test_the_cli_builds_prints_a_summary_and_skips_a_fresh_index(
     small_corpus: Path, tmp_path: Path
 ) -> None:
     index = tmp_path / "cli-index"
+    (small_corpus / "budget.xlsx").write_bytes(b"PK\x03\x04")
     built = _cli("build", "--corpus", str(small_corpus), "--index", str(index))
     assert built.returncode == 0, built.stderr
     for line in ("load model ...", "embedding chunks", "documents", "tokens per chunk"):
         assert line in built.stdout
+    assert "skipped: budget.xlsx" in built.stdout  # with its reason beside it
     again = _cli("build", "--if-needed", "--corpus", str(small_corpus), "--index", str(index))
     assert again.returncode == 0 and "is up to date" in again.stdout
     inspected = _cli("inspect", "--index", str(index), "--chunks", "2")
