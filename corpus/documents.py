@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from indexer.analysis import DEFAULT_ANALYZER, Heading, TextAnalyzer, trim_span
+
 INTRODUCTION = "Introduction"
 SECTION_SEPARATOR = " > "
-
-# `= Title =`, `== Section ==`, `==Section==` (MediaWiki) and `# Title`, `## Section` (Markdown).
-_WIKI_HEADING = re.compile(r"^(={1,6})\s*(\S.*?)\s*\1\s*$")
-_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 class Section(BaseModel, frozen=True):
@@ -27,13 +22,22 @@ class Section(BaseModel, frozen=True):
     end: int
 
 
+class Page(BaseModel, frozen=True):
+    """Where one page of the original file (a PDF) lies in the document text."""
+
+    page: int  # 1-based, as a reader counts them
+    start: int
+    end: int
+
+
 class Document(BaseModel, frozen=True):
     id: str
     title: str
     kind: str
-    source: str  # the file the text was read from
+    source: str  # the original file the text was read or converted from
     text: str  # every offset in the system points into this string
     sections: tuple[Section, ...]
+    pages: tuple[Page, ...] = ()  # for paged formats (PDF): the page of any offset
 
     @property
     def content_hash(self) -> str:
@@ -46,46 +50,23 @@ class Document(BaseModel, frozen=True):
         raise ValueError(f"offset {offset} of {self.id} lies outside every section")
 
 
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    title: str
-    start: int  # offset of the heading line
-    end: int  # offset just past the line and its newline
-
-
-def find_headings(text: str) -> list[Heading]:
-    """Every MediaWiki or Markdown heading line, outside Markdown code fences."""
-    headings: list[Heading] = []
-    offset = 0
-    in_fence = False
-    for line in text.splitlines(keepends=True):
-        stripped = line.rstrip("\n")
-        if _FENCE.match(stripped):
-            in_fence = not in_fence
-        elif not in_fence:
-            match = _WIKI_HEADING.match(stripped) or _MARKDOWN_HEADING.match(stripped)
-            if match:
-                headings.append(
-                    Heading(len(match.group(1)), match.group(2), offset, offset + len(line))
-                )
-        offset += len(line)
-    return headings
-
-
 def title_from_headings(headings: list[Heading]) -> str | None:
-    """The document's title: its first heading, when that heading is the top level one."""
-    if headings and headings[0].level == min(h.level for h in headings):
+    """The document's title: its first heading, when that is a top level, unnumbered one."""
+    if (
+        headings
+        and not headings[0].numbered
+        and headings[0].level == min(h.level for h in headings)
+    ):
         return headings[0].title
     return None
 
 
-def parse_sections(text: str) -> tuple[Section, ...]:
+def parse_sections(text: str, analyzer: TextAnalyzer = DEFAULT_ANALYZER) -> tuple[Section, ...]:
     """Split `text` into sections at its headings; a leading top level heading is the title.
 
     Sections whose body is only white space are left out: they have nothing to cite.
     """
-    headings = find_headings(text)
+    headings = analyzer.headings(text)
     title_level = 0
     body_start = 0
     if title_from_headings(headings) is not None and headings[0].start == _first_content(text):
@@ -99,7 +80,7 @@ def parse_sections(text: str) -> tuple[Section, ...]:
     for heading in [*headings, None]:
         body_end = heading.start if heading else len(text)
         path = SECTION_SEPARATOR.join(h.title for h in stack) if stack else INTRODUCTION
-        start, end = _trim(text, body_start, body_end)
+        start, end = trim_span(text, body_start, body_end)
         if start < end:
             sections.append(
                 Section(
@@ -122,11 +103,3 @@ def parse_sections(text: str) -> tuple[Section, ...]:
 
 def _first_content(text: str) -> int:
     return len(text) - len(text.lstrip())
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

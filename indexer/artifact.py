@@ -13,6 +13,7 @@ Layout (txtai-style: the index knows how it was made):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -27,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from corpus import Document
+from indexer.analysis import AnalyzerInfo, TextAnalyzer, analyzer_for
 from indexer.chunking import Chunk, Sentence
 from indexer.dense import load_dense_index, save_dense_index
 from indexer.embedding import ModelIdentity, Vectors
@@ -34,7 +36,7 @@ from indexer.lexical import Bm25Index
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: sentences carry their token count
+FORMAT_VERSION = 3  # 2: sentences carry their token count; 3: display text, pages, analyser
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.jsonl"
 CHUNKS = "chunks.jsonl"
@@ -87,6 +89,18 @@ class CorpusInfo(BaseModel, frozen=True):
     dir: str
     hash: str
     documents: list[DocumentInfo]
+    skipped: dict[str, str] = {}  # file name -> why it was not indexed
+
+
+class AnalysisInfo(BaseModel, frozen=True):
+    """The text analyser that found the headings, sentences and terms of this index."""
+
+    name: str
+    version: int
+
+    @property
+    def key(self) -> AnalyzerInfo:
+        return AnalyzerInfo(self.name, self.version)
 
 
 class Manifest(BaseModel, frozen=True):
@@ -94,6 +108,7 @@ class Manifest(BaseModel, frozen=True):
     built_at: str
     build_seconds: dict[str, float]
     embedding: EmbeddingInfo
+    analysis: AnalysisInfo
     chunking: dict[str, Any]
     dense: dict[str, Any]
     lexical: dict[str, Any]
@@ -115,6 +130,7 @@ class CorpusIndex:
 
     directory: Path
     manifest: Manifest
+    analyzer: TextAnalyzer  # the one named in the manifest: queries are analysed like the text
     documents: dict[str, Document]
     chunks: list[Chunk]
     sentences: list[Sentence]
@@ -172,19 +188,20 @@ def read_manifest(directory: Path) -> Manifest:
             + REBUILD
         )
     try:
-        manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, UnicodeDecodeError) as error:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        if version != FORMAT_VERSION:  # checked first: another format has other fields
+            raise IndexMismatchError(
+                f"the index at {directory} has format {version}, this version reads "
+                f"format {FORMAT_VERSION}; {REBUILD}"
+            )
+        return Manifest.model_validate(raw)
+    except (ValidationError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise IndexCorruptError(
             f"{path} is damaged ({error.__class__.__name__}); {REBUILD}"
         ) from error
     except OSError as error:  # unreadable, or a directory
         raise IndexCorruptError(f"{path} cannot be read ({error.strerror}); {REBUILD}") from error
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"the index at {directory} has format {manifest.format_version}, this version reads "
-            f"format {FORMAT_VERSION}; {REBUILD}"
-        )
-    return manifest
 
 
 def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
@@ -192,13 +209,7 @@ def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
         path = directory / name
         if not path.is_file():
             raise IndexIncompleteError(f"the index at {directory} is missing {name}; {REBUILD}")
-        try:
-            mismatch = checksums and _sha256(path) != expected
-        except OSError as error:
-            raise IndexCorruptError(
-                f"{name} in {directory} cannot be read ({error.strerror}); {REBUILD}"
-            ) from error
-        if mismatch:
+        if checksums and _sha256(path) != expected:
             raise IndexCorruptError(
                 f"{name} in {directory} does not match its checksum in {MANIFEST}: the file was "
                 f"changed or damaged; {REBUILD}"
@@ -218,6 +229,12 @@ def load_index(
             f"{model.name!r} (sha256 {model.files_sha256[:12]}, {model.dimension} dimensions): "
             f"{REBUILD}, or set RAG_EMBEDDING_MODEL={manifest.embedding.name}"
         )
+    try:
+        analyzer = analyzer_for(manifest.analysis.key)
+    except LookupError as error:
+        raise IndexMismatchError(
+            f"the index at {directory} was built with another text analyser ({error}); {REBUILD}"
+        ) from error
     verify_files(directory, manifest, verify_checksums)
     try:
         documents = [Document.model_validate_json(line) for line in _lines(directory / DOCUMENTS)]
@@ -233,6 +250,7 @@ def load_index(
     index = CorpusIndex(
         directory=directory,
         manifest=manifest,
+        analyzer=analyzer,
         documents={d.id: d for d in documents},
         chunks=chunks,
         sentences=sentences,

@@ -16,7 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
-from corpus import Document, corpus_hash, load_corpus
+from corpus import Document, SkippedFile, corpus_hash, load_corpus, read_corpus
+from indexer.analysis import DEFAULT_ANALYZER, STOPWORDS, TextAnalyzer
 from indexer.artifact import (
     FORMAT_VERSION,
     IndexContents,
@@ -36,7 +37,7 @@ from indexer.chunking import (
 )
 from indexer.dense import DenseParams, build_dense_index, describe
 from indexer.embedding import Embedder, Vectors, hash_model_files, resolve_model_path
-from indexer.lexical import STOPWORDS, Bm25Index, terms
+from indexer.lexical import Bm25Index
 from indexer.settings import IndexSettings
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ _VERSIONED = (
     "PyStemmer",
     "pysbd",
     "numpy",
+    "pypdf",
+    "python-docx",
 )
 
 
@@ -83,6 +86,7 @@ class BuildReport:
     chunk_tokens_mean: float
     chunk_tokens_max: int
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)  # files that were not indexed
 
 
 def chunking_params(settings: IndexSettings) -> ChunkingParams:
@@ -94,8 +98,12 @@ def chunking_manifest(settings: IndexSettings) -> dict[str, object]:
         **asdict(chunking_params(settings)),
         "encoding": ENCODING,
         "splitter": "langchain RecursiveCharacterTextSplitter (paragraph, line, sentence, word)",
-        "sentences": "pysbd, per line",
+        "sentences": "the text analyser: pysbd per unwrapped paragraph, list item or table row",
     }
+
+
+def analysis_manifest(analyzer: TextAnalyzer) -> dict[str, object]:
+    return {"name": analyzer.info.name, "version": analyzer.info.version}
 
 
 def stale_reasons(
@@ -117,6 +125,8 @@ def stale_reasons(
         reasons.append(f"the corpus changed ({detail or 'titles or metadata'})")
     if manifest.chunking != chunking_manifest(settings):
         reasons.append("the chunking settings changed")
+    if manifest.analysis.model_dump() != analysis_manifest(DEFAULT_ANALYZER):
+        reasons.append("the text analyser changed")
     if manifest.embedding.name != settings.embedding_model:
         reasons.append("the embedding model setting (RAG_EMBEDDING_MODEL) changed")
     return reasons
@@ -155,8 +165,10 @@ def build_index(
         yield
         seconds[stage] = round(time.perf_counter() - started, 3)
 
+    analyzer = DEFAULT_ANALYZER
     with timed("load corpus"):
-        documents = load_corpus(settings.corpus_dir)
+        corpus = read_corpus(settings.corpus_dir)
+    documents = corpus.documents
     with timed("load model"):
         if embedder is None:
             embedder = Embedder(
@@ -168,7 +180,7 @@ def build_index(
     with timed("chunking", len(documents)):
         for document in documents:
             doc_chunks, doc_sentences = chunk_document(
-                document, params, embedder.fits, len(chunks), len(sentences)
+                document, params, embedder.fits, len(chunks), len(sentences), analyzer
             )
             chunks += doc_chunks
             sentences += doc_sentences
@@ -179,7 +191,9 @@ def build_index(
             "%d sentences are longer than the model reads; their end is not embedded", too_long
         )
     by_id = {d.id: d for d in documents}
-    chunk_texts = [embedded_text(by_id[c.doc_id], c.section, c.text, params) for c in chunks]
+    chunk_texts = [
+        embedded_text(by_id[c.doc_id], c.section, c.text, params, analyzer) for c in chunks
+    ]
     with timed("embedding chunks", len(chunk_texts)):
         chunk_vectors = _embed(embedder, chunk_texts, progress)
     with timed("embedding sentences", len(sentences)):
@@ -194,13 +208,15 @@ def build_index(
                 settings.hnsw_ef_search,
             ),
         )
-        bm25 = Bm25Index.build([_chunk_terms(by_id[c.doc_id], c, params) for c in chunks])
+        # BM25 sees the same text the embedding model does: the title and section name a chunk.
+        bm25 = Bm25Index.build([analyzer.terms(text) for text in chunk_texts])
     tokens = [c.tokens for c in chunks]
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": seconds,
         "embedding": {**asdict(embedder.identity), "normalized": True},
+        "analysis": analysis_manifest(analyzer),
         "chunking": chunking_manifest(settings),
         "dense": describe(dense),
         "lexical": {
@@ -224,6 +240,7 @@ def build_index(
                 }
                 for d in documents
             ],
+            "skipped": {skipped.name: skipped.reason for skipped in corpus.skipped},
         },
         "counts": {
             "documents": len(documents),
@@ -251,12 +268,8 @@ def build_index(
         chunk_tokens_mean=statistics.mean(tokens),
         chunk_tokens_max=max(tokens),
         seconds=seconds,
+        skipped=corpus.skipped,
     )
-
-
-def _chunk_terms(document: Document, chunk: Chunk, params: ChunkingParams) -> list[str]:
-    """BM25 sees the same text the embedding model does: the title and section name a chunk too."""
-    return terms(embedded_text(document, chunk.section, chunk.text, params))
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: BuildProgress) -> Vectors:

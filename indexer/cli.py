@@ -138,6 +138,8 @@ def _print_summary(report: BuildReport) -> None:
         "tokens per chunk (min / mean / max)",
         f"{report.chunk_tokens_min} / {report.chunk_tokens_mean:.1f} / {report.chunk_tokens_max}",
     )
+    for skipped in report.skipped:
+        table.add_row(f"skipped: {skipped.name}", skipped.reason)
     for stage, seconds in report.seconds.items():
         table.add_row(f"seconds: {stage}", f"{seconds:.2f}")
     table.add_row("seconds: total", f"{sum(report.seconds.values()):.2f}")

@@ -1,43 +1,24 @@
-"""Text -> stemmed terms; the BM25 index over chunks that finds exact names, numbers and dates."""
+"""Chunk terms -> the BM25 index over chunks that finds exact names, numbers and dates.
+
+Terms come from the text analyser (`indexer.analysis`); `terms` and `STOPWORDS` are re-exported
+here for the modules that still import them from this one.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import numpy.typing as npt
-import Stemmer
+
+from indexer.analysis import STOPWORDS, terms
+
+__all__ = ["STOPWORDS", "Bm25Index", "terms"]
 
 # bm25s sets its own logger to DEBUG on import; put it back under the application's logging.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-# Numbers keep their inner separators ("1,458" -> "1458", "2.5"); words are runs of letters/digits.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
-# Lucene's English list plus the words questions are made of: they say nothing about the topic.
-STOPWORDS = frozenset(
-    """a an and are as at be but by for if in into is it no not of on or such that the their then
-    there these they this to was will with what when where which who whom whose why how did does
-    do done were been being has have had can could would should shall may might must about
-    tell me my i you your we our us its his her him she he them than also any some all so very
-    much many more most other both each few own same too just over under between after before
-    during since until while from up down out off again further once here s t""".split()  # noqa: SIM905
-)
-
-
-@lru_cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed content terms of `text`, stop words dropped, in order."""
-    words = [m.group().replace(",", "") for m in _TOKEN.finditer(text.lower())]
-    kept = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return list(_stemmer().stemWords(kept))
 
 
 class Bm25Index:

@@ -20,7 +20,9 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 class IndexSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
-    corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Folder of .txt/.md documents")
+    corpus_dir: Path = Field(
+        DEFAULT_CORPUS_DIR, description="Folder of documents (.txt, .md, .pdf, .html, .docx)"
+    )
     index_dir: Path = Field(Path("var/index"), description="Where the index directory is written")
 
     embedding_model: str = Field(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from indexer.lexical import terms
+from indexer.analysis import terms
 from qa_service.schemas import Turn
 
 # "And with Turkey?", "what about Kuwait", "How about the UK?", "and in 1990?"

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +22,7 @@ from qa_service.middleware import (
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
 )
+from qa_service.examples import with_examples
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings, get_settings
 from qa_service.widget import mount_widget
@@ -67,6 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.operations)
     mount_docs(app)
     mount_widget(app)
+    default_openapi = app.openapi
+
+    def corpus_openapi() -> dict[str, Any]:
+        """The API reference, its request examples asking about the loaded documents."""
+        service: QAService | None = getattr(app.state, "service", None)
+        schema = default_openapi()
+        return with_examples(schema, list(service.index.documents.values())) if service else schema
+
+    app.openapi = corpus_openapi  # type: ignore[method-assign]
     return app
 
 

@@ -19,7 +19,6 @@ from indexer.artifact import CorpusIndex, load_index
 from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
 from indexer.embedding import Embedder
-from indexer.lexical import terms
 from qa_service.answering import AnswerContext, Question, abstain, build_roles, ground
 from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
@@ -115,7 +114,7 @@ class QAService:
         return reasons
 
     def embed_query(self, text: str) -> Question:
-        return Question(text, self._queries.embed_query(text), terms(text))
+        return Question(text, self._queries.embed_query(text), self.index.analyzer.terms(text))
 
     def retrieve(self, query: str, k: int) -> Retrieval:
         started = time.perf_counter()

@@ -29,6 +29,7 @@ from qa_service.schemas import (
     PassagesEvent,
     SearchRequest,
     SearchResponse,
+    PageOutline,
     SectionOutline,
 )
 
@@ -146,6 +147,7 @@ def document(doc_id: str, qa: Service) -> DocumentDetail:
             SectionOutline(path=s.path, level=s.level, start=s.start, end=s.end)
             for s in found.sections
         ],
+        pages=[PageOutline(page=p.page, start=p.start, end=p.end) for p in found.pages],
     )
 
 

@@ -28,22 +28,9 @@ class Turn(BaseModel):
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"question": "When did Iraq join the Arab League?"},
-                {
-                    "question": "And with Turkey?",
-                    "top_k": 5,
-                    "history": [
-                        {"role": "user", "content": "How long is Iraq's border with Iran?"},
-                        {"role": "assistant", "content": "It measures 1,458 kilometers [1]."},
-                    ],
-                },
-            ]
-        },
-    )
+    """A question; the API reference's examples are made from the loaded documents' sections."""
+
+    model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(
@@ -55,10 +42,7 @@ class AskRequest(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"query": "Algiers Agreement 1975 border", "top_k": 5}]},
-    )
+    model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
@@ -171,9 +155,21 @@ class DocumentSummary(BaseModel, frozen=True):
     chars: int
 
 
+class PageOutline(BaseModel, frozen=True):
+    """Where one page of the original file lies in `text`: a span in [start, end) is on it."""
+
+    page: int
+    start: int
+    end: int
+
+
 class DocumentDetail(DocumentSummary, frozen=True):
     text: str  # every citation's start/end points into this text
     sections: list[SectionOutline]
+    pages: list[PageOutline] = Field(
+        default_factory=list,
+        description="For a paged original (PDF): the page each part of `text` came from",
+    )
 
 
 class ErrorBody(BaseModel):

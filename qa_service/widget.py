@@ -1,12 +1,14 @@
 """The chat widget's assets: `GET /widget.js` for host pages to embed, `GET /` for a demo page
-(with its script, `GET /demo.js`)."""
+(with its script, `GET /demo.js`) that suggests questions about the loaded documents."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from qa_service.examples import examples_html
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_JS = STATIC / "widget.js"
@@ -28,5 +30,8 @@ def mount_widget(app: FastAPI) -> None:
         return FileResponse(DEMO_JS, media_type="text/javascript; charset=utf-8")
 
     @app.get("/", include_in_schema=False)
-    def demo() -> FileResponse:
-        return FileResponse(DEMO_PAGE, media_type="text/html; charset=utf-8")
+    def demo(request: Request) -> HTMLResponse:
+        service = request.app.state.service
+        documents = list(service.index.documents.values()) if service is not None else []
+        page = DEMO_PAGE.read_text(encoding="utf-8")
+        return HTMLResponse(page.replace("<!-- examples -->", examples_html(documents)))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from corpus.cleaning import clean_scraped_text
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SCRIPT = Path(__file__).resolve().parents[2] / "corpus" / "seeds" / "clean.py"
+_spec = importlib.util.spec_from_file_location("clean_seeds", SCRIPT)
+assert _spec is not None and _spec.loader is not None
+_clean = sys.modules["clean_seeds"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_clean)
+clean_scraped_text = _clean.clean_scraped_text
+SEEDS: Path = _clean.SEEDS
 MANIFEST = json.loads((DEFAULT_CORPUS_DIR / "manifest.json").read_text())["documents"]
 
 

@@ -70,7 +70,7 @@ def test_corpus_hash_changes_with_the_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({}, "has no .txt or .md documents"),
+        ({}, "has no readable documents"),
         ({"a.txt": b"\xff\xfe\x00bad"}, "is not UTF-8"),
         ({"a b.txt": b"x", "a-b.txt": b"y"}, "both get the id"),
         ({"manifest.json": b"{}", "a.txt": b"x"}, "is not a valid corpus manifest"),

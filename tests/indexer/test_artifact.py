@@ -75,6 +75,16 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], type[IndexLoadError], str]] = {
         IndexMismatchError,
         "has format 0",
     ),
+    "another version of the text analyser": (
+        lambda i: _edit_manifest(i, lambda m: m["analysis"].update(version=0)),
+        IndexMismatchError,
+        "built with another text analyser .*'default-en' is at version 1, not 0",
+    ),
+    "an unknown text analyser": (
+        lambda i: _edit_manifest(i, lambda m: m["analysis"].update(name="klingon")),
+        IndexMismatchError,
+        "text analyser 'klingon' is not part of this version",
+    ),
 }
 
 

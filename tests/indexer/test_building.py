@@ -102,8 +102,8 @@ def test_a_failed_build_leaves_the_previous_index_in_place(
 ) -> None:
     build_index(small_settings, embedder=service.embedder)
     before = load_index(small_settings.index_dir).manifest.built_at
-    (small_corpus / "broken.txt").write_bytes(b"\xff\xfe\x00 not utf-8")
-    with pytest.raises(Exception, match="not UTF-8"):
+    (small_corpus / "manifest.json").write_text("{not json")
+    with pytest.raises(Exception, match="not a valid corpus manifest"):
         build_index(small_settings, embedder=service.embedder)
     assert load_index(small_settings.index_dir).manifest.built_at == before
 
@@ -123,10 +123,12 @@ def test_the_cli_builds_prints_a_summary_and_skips_a_fresh_index(
     small_corpus: Path, tmp_path: Path
 ) -> None:
     index = tmp_path / "cli-index"
+    (small_corpus / "budget.xlsx").write_bytes(b"PK\x03\x04")
     built = _cli("build", "--corpus", str(small_corpus), "--index", str(index))
     assert built.returncode == 0, built.stderr
     for line in ("load model ...", "embedding chunks", "documents", "tokens per chunk"):
         assert line in built.stdout
+    assert "skipped: budget.xlsx" in built.stdout  # with its reason beside it
     again = _cli("build", "--if-needed", "--corpus", str(small_corpus), "--index", str(index))
     assert again.returncode == 0 and "is up to date" in again.stdout
     inspected = _cli("inspect", "--index", str(index), "--chunks", "2")

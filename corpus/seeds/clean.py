@@ -1,15 +1,23 @@
-"""How a raw scraped page became a corpus document: page furniture out, headings marked up.
+"""How the two seed pages became the shipped corpus documents: a script, not product code.
 
-The two seed documents were cleaned once with `clean_scraped_text`; the result is what sits
-in `corpus/documents/`, and a test checks that cleaning the seeds again gives the same text.
+`python corpus/seeds/clean.py` reads the scraped seeds (../shared/seeds, beside the repo), takes
+out the page furniture and empty tables of those two pages, marks up the headings of the one
+that had none, and writes the results to corpus/documents/. tests/corpus/test_cleaning.py checks
+that cleaning the seeds again gives the committed files byte for byte.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from corpus.documents import find_headings
+from indexer.analysis import DEFAULT_ANALYZER
+
+CORPUS = Path(__file__).resolve().parents[1] / "documents"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 # Lines a scraper picked up from the page around the article, not the article itself.
 PAGE_FURNITURE = ("ARTICLE AD BOX", "English (US) ·")
@@ -34,7 +42,7 @@ def clean_scraped_text(raw: str) -> Cleaned:
     _drop_furniture(cleaned)
     _drop_empty_tables(cleaned)
     _drop_empty_sections(cleaned)
-    if not find_headings(cleaned.text):
+    if not DEFAULT_ANALYZER.headings(cleaned.text):
         _mark_plain_headings(cleaned)
     cleaned.text = re.sub(r"\n{3,}", "\n\n", cleaned.text).strip() + "\n"
     return cleaned
@@ -85,7 +93,7 @@ def _drop_empty_tables(cleaned: Cleaned) -> None:
 def _drop_empty_sections(cleaned: Cleaned) -> None:
     """Drop a heading with no text under it before the next heading of the same or higher level."""
     text = cleaned.text
-    headings = find_headings(text)
+    headings = DEFAULT_ANALYZER.headings(text)
     spans = []
     for k, heading in enumerate(headings):
         following = headings[k + 1 :]
@@ -111,3 +119,18 @@ def _mark_plain_headings(cleaned: Cleaned) -> None:
         else:
             out.append(line)
     cleaned.text = "\n".join(out)
+
+
+def main() -> None:
+    """Clean every seed the corpus manifest names into its corpus file."""
+    entries = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    for entry in entries:
+        cleaned = clean_scraped_text((SEEDS / entry["source"]).read_text(encoding="utf-8"))
+        (CORPUS / entry["file"]).write_text(cleaned.text, encoding="utf-8")
+        print(f"{entry['file']}: {len(cleaned.removed)} changes", file=sys.stderr)
+        for change in cleaned.removed:
+            print(f"  {change}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

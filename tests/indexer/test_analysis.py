@@ -1,0 +1,118 @@
+"""The text analyser on its own: headings, unwrapped sentences, display text and terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.analysis import DEFAULT_ANALYZER, AnalyzerInfo, analyzer_for, terms
+
+A = DEFAULT_ANALYZER
+
+
+def _titles(text: str) -> list[tuple[int, str]]:
+    return [(h.level, h.title) for h in A.headings(text)]
+
+
+def _sentences(text: str) -> list[str]:
+    return [A.display(text[s:e]) for s, e in A.sentences(text, 0, len(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("= Title =\n== Part ==\nText.\n", [(1, "Title"), (2, "Part")]),
+        ("# Title\n\n## Part\n\nText.\n", [(1, "Title"), (2, "Part")]),
+        ("Title\n=====\n\nPart\n----\n\nText.\n", [(1, "Title"), (2, "Part")]),
+        ("=====\nTitle\n=====\n\nPart\n~~~~\n\nText.\n", [(1, "Title"), (2, "Part")]),
+        (
+            "Intro.\n\n3. Definitions\n\nText.\n\n3.1 Scope\n\nMore.\n",
+            [(2, "3. Definitions"), (3, "3.1 Scope")],
+        ),
+        ("Annual Report 2023\n\nThe year was good.\n", [(1, "Annual Report 2023")]),
+    ],
+    ids=["mediawiki", "atx", "setext", "rst", "numbered", "plain title"],
+)
+def test_heading_styles(text: str, expected: list[tuple[int, str]]) -> None:
+    assert _titles(text) == expected
+
+
+def test_an_underline_alone_is_never_a_heading() -> None:
+    text = "Some text here.\n\n==============\n\nMore text.\n"
+    assert _titles(text) == []
+    assert _titles("Para one.\nA paragraph line\n=====\n") == []  # the last line of a paragraph
+
+
+def test_a_numbered_list_in_running_text_is_not_a_heading() -> None:
+    text = "You need:\n\n1. Flour\n\n2. Water\n\n3. Salt\n\nMix them.\n"
+    assert _titles(text) == []
+    assert _titles("Steps:\n1. Open the box\n2. Take it out\n") == []
+
+
+def test_headings_inside_code_are_not_headings() -> None:
+    assert _titles("# Guide\n\n```\n# comment\n## more\n```\n") == [(1, "Guide")]
+
+
+def test_hard_wrapped_lines_join_into_whole_sentences() -> None:
+    text = (
+        "Python was created in the early 1990s by Guido van Rossum at Stichting\n"
+        "Mathematisch Centrum in the Netherlands as a successor of a language\n"
+        "called ABC. Guido remains Python's principal author.\n"
+    )
+    assert _sentences(text) == [
+        "Python was created in the early 1990s by Guido van Rossum at Stichting Mathematisch "
+        "Centrum in the Netherlands as a successor of a language called ABC.",
+        "Guido remains Python's principal author.",
+    ]
+
+
+def test_long_lines_stay_paragraphs_and_list_items_stay_apart() -> None:
+    long = "A paragraph that is long enough not to be a wrapped line of a narrow column " * 2
+    text = f"{long.strip()}\nAnother paragraph on the next line\n- an item\n- another item\n"
+    assert _sentences(text) == [
+        long.strip(),
+        "Another paragraph on the next line",
+        "an item",
+        "another item",
+    ]
+
+
+def test_no_sentence_ends_at_a_mark_inside_a_word() -> None:
+    text = "Hide it with display:none!important in the style sheet. Then reload.\n"
+    assert _sentences(text) == [
+        "Hide it with display:none!important in the style sheet.",
+        "Then reload.",
+    ]
+    missing_space = 'They said "no peace".During the war, it held.\n'
+    assert _sentences(missing_space) == ['They said "no peace".', "During the war, it held."]
+
+
+def test_markdown_is_displayed_without_markup_and_spans_keep_the_original() -> None:
+    text = (
+        "| Variable | Default |\n| --- | --- |\n| `RAG_ABSTAIN_BELOW` | 0.4 |\n\n"
+        "- See the [guide](https://example.org) for **more** and *less*.\n\n"
+        "```sh\nmake test. make serve.\n```\n"
+    )
+    spans = A.sentences(text, 0, len(text))
+    assert [A.display(text[s:e]) for s, e in spans] == [
+        "Variable; Default",
+        "RAG_ABSTAIN_BELOW; 0.4",
+        "See the guide for more and less.",
+    ]
+    assert text[spans[1][0] : spans[1][1]] == "| `RAG_ABSTAIN_BELOW` | 0.4 |"
+    assert text[spans[2][0] : spans[2][1]].startswith("- See the [guide](")
+
+
+def test_terms_are_stemmed_without_stop_words_and_keep_numbers_whole() -> None:
+    assert terms("The borders measured 1,458 kilometers in 1975") == [
+        "border",
+        "measur",
+        "1458",
+        "kilomet",
+        "1975",
+    ]
+
+
+def test_an_index_names_its_analyser_by_name_and_version() -> None:
+    assert analyzer_for(A.info) is A
+    with pytest.raises(LookupError, match="at version 1, not 7"):
+        analyzer_for(AnalyzerInfo(A.info.name, 7))
