@@ -151,7 +151,9 @@ def _read_manifest(folder: Path) -> dict[str, ManifestEntry]:
         raw = json.loads(path.read_text(encoding="utf-8"))
         entries = [ManifestEntry.model_validate(item) for item in raw["documents"]]
     except OSError as error:  # unreadable, or a directory
-        raise CorpusError(f"{path} cannot be read ({error.strerror}): fix it or remove it") from error
+        raise CorpusError(
+            f"{path} cannot be read ({error.strerror}): fix it or remove it"
+        ) from error
     except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as error:
         raise CorpusError(
             f"{path} is not a valid corpus manifest ({error}); it must be "

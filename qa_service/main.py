@@ -16,13 +16,13 @@ from qa_service import routes
 from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
 from qa_service.errors import add_error_handlers, startup_failure
+from qa_service.examples import with_examples
 from qa_service.metrics import Metrics
 from qa_service.middleware import (
     RequestContextMiddleware,
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from qa_service.examples import with_examples
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings, get_settings
 from qa_service.widget import mount_widget

@@ -26,10 +26,10 @@ from qa_service.schemas import (
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
+    PageOutline,
     PassagesEvent,
     SearchRequest,
     SearchResponse,
-    PageOutline,
     SectionOutline,
 )
 
