@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,24 +20,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus import CorpusError, Document
 from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
+from qa_service.dependencies import Service, ServiceNotReadyError
+from qa_service.mcp_server import mount_mcp
 from qa_service.metrics import Metrics
 from qa_service.middleware import RequestContextMiddleware
+from qa_service.openai_api import openai_router
 from qa_service.pipeline import DocumentNotFoundError, QAError, QAService
 from qa_service.schemas import (
     STREAM_EVENTS,
     AskRequest,
     AskResponse,
-    CitationsEvent,
-    DeltaEvent,
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
-    PassagesEvent,
     SearchRequest,
     SearchResponse,
     SectionOutline,
 )
 from qa_service.settings import Settings, get_settings
+from qa_service.streaming import stream_answer
 from qa_service.widget import mount_widget
 
 logger = logging.getLogger(__name__)
@@ -49,10 +49,6 @@ every sentence: for each citation, `GET /documents/{doc_id}` returns a text whos
 response says so (`abstained: true`) instead of guessing."""
 
 
-class ServiceNotReadyError(QAError):
-    pass
-
-
 _STATUS: dict[type[QAError], tuple[int, str]] = {
     DocumentNotFoundError: (404, "not_found"),
     ServiceNotReadyError: (503, "not_ready"),
@@ -61,6 +57,7 @@ _STREAM_DESCRIPTION = "Server-Sent Events, in this order:\n\n" + "\n".join(
     f"- `event: {name}`: {model.__doc__ or model.__name__} (data: `{model.__name__}`)"
     for name, model in STREAM_EVENTS.items()
 )
+_EVENT_NAMES = {model: name for name, model in STREAM_EVENTS.items()}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in (
@@ -69,19 +66,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "The index or model is not loaded: the detail says what to run"),
     )
 }
-
-
-def current_service(request: Request) -> QAService:
-    """The loaded service; a dependency, so "not ready" is a 503 before any stream starts."""
-    loaded: QAService | None = request.app.state.service
-    if loaded is None:
-        raise ServiceNotReadyError(
-            request.app.state.startup_error or "the service is still loading; retry shortly"
-        )
-    return loaded
-
-
-Service = Annotated[QAService, Depends(current_service)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except (IndexLoadError, ModelError, CorpusError) as error:
             app.state.startup_error = str(error)
             logger.error("the service is not ready: %s", error)
-        yield
+        async with mcp_sessions():
+            yield
 
     app = FastAPI(
         title="Grounded QA",
@@ -138,7 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> AsyncIterator[ServerSentEvent]:
         """The `/ask` answer as Server-Sent Events: passages, answer pieces, citations, done."""
         try:
-            response = await run_in_threadpool(qa.ask, body)
+            async for event in stream_answer(qa, body):
+                if isinstance(event, AskResponse):
+                    metrics.observe_answer(event.timings_ms, event.abstained)
+                yield ServerSentEvent(event=_EVENT_NAMES[type(event)], data=event)
         except Exception as error:
             logger.exception("answering failed mid-stream")
             metrics.errors.labels("stream").inc()
@@ -148,15 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 request_id=request.state.request_id,
             )
             yield ServerSentEvent(event="error", data=failure)
-            return
-        metrics.observe_answer(response.timings_ms, response.abstained)
-        yield ServerSentEvent(
-            event="passages", data=PassagesEvent(query=response.query, passages=response.passages)
-        )
-        for piece in answer_pieces(response.answer):
-            yield ServerSentEvent(event="delta", data=DeltaEvent(text=piece))
-        yield ServerSentEvent(event="citations", data=CitationsEvent(citations=response.citations))
-        yield ServerSentEvent(event="done", data=response)
 
     @app.post("/search", response_model=SearchResponse, responses=_ERRORS, tags=["answers"])
     def search(body: SearchRequest, qa: Service) -> SearchResponse:
@@ -213,14 +192,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Prometheus text format: requests, errors, and latency per route and per stage."""
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(openai_router(metrics))
+    mcp_sessions = mount_mcp(app, settings)
     mount_widget(app)
     return app
-
-
-def answer_pieces(answer: str, words: int = 4) -> list[str]:
-    """The answer in pieces of a few words each, for streaming; they join back to `answer`."""
-    tokens = re.findall(r"\S+\s*", answer)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]
 
 
 def _summary(document: Document) -> DocumentSummary:
