@@ -108,7 +108,11 @@ def openai_router(metrics: Metrics) -> APIRouter:
         _check_model(model_id, qa)
         return _model(qa)
 
-    @router.post("/chat/completions", response_model=ChatCompletion)
+    @router.post(
+        "/chat/completions",
+        response_model=ChatCompletion,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
     async def chat_completions(
         body: ChatCompletionRequest, qa: Service, request: Request
     ) -> Response:

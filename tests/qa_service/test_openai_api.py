@@ -203,3 +203,11 @@ def test_a_failure_while_answering_is_a_500_in_openai_shape(failing_app: TestCli
         assert response.status_code == 500
         assert response.json()["error"]["type"] == "server_error"
         assert "retry" in response.json()["error"]["message"]
+
+
+def test_openapi_documents_the_stream_and_the_error_shape(http: httpx.Client) -> None:
+    post = http.get("/openapi.json").json()["paths"]["/v1/chat/completions"]["post"]
+    assert "text/event-stream" in post["responses"]["200"]["content"]
+    for status in ("404", "422", "503"):
+        schema = post["responses"][status]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/OpenAIErrorBody")
