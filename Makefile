@@ -51,6 +51,7 @@ bench: setup  ## build and query benchmarks; they print figures, they assert not
 	$(BIN)/python bench/dense_index.py
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/http_load.py
+	$(BIN)/python bench/integrations.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 """What routes depend on, as FastAPI dependencies any router can reuse.
 
-- `Service`: the loaded `QAService` (a 503 while it is not ready);
+- `Service`: the loaded `QAService` (a 503 while it is not ready; `loaded_service` outside a
+  request);
 - `require_read`: a read (or admin) key when `RAG_READ_API_KEYS` is set, then the caller's rate
   limit; every route that reads questions or documents depends on it;
 - `require_admin`: an admin key (without `RAG_ADMIN_API_KEYS`, a client on this machine);
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from qa_service.access import LOOPBACK, Keys, Scope, key_identity, presented_key
 from qa_service.errors import (
@@ -36,14 +37,19 @@ class Guards:
         self.questions = ConcurrencyLimit(settings.max_concurrent_questions)
 
 
-async def current_service(request: Request) -> QAService:
-    """The loaded service; a dependency, so "not ready" is a 503 before any stream starts."""
-    loaded: QAService | None = request.app.state.service
+def loaded_service(app: FastAPI) -> QAService:
+    """The service the app's lifespan loaded; `ServiceNotReadyError` says why there is none."""
+    loaded: QAService | None = app.state.service
     if loaded is None:
         raise ServiceNotReadyError(
-            request.app.state.startup_error or "the service is still loading; retry shortly"
+            app.state.startup_error or "the service is still loading; retry shortly"
         )
     return loaded
+
+
+async def current_service(request: Request) -> QAService:
+    """The loaded service; a dependency, so "not ready" is a 503 before any stream starts."""
+    return loaded_service(request.app)
 
 
 Service = Annotated[QAService, Depends(current_service)]

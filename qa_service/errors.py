@@ -108,16 +108,22 @@ def error_body(request: Request, error: str, detail: Any) -> dict[str, Any]:
     ).model_dump()
 
 
+def http_status(error: QAError) -> tuple[int, str, dict[str, str]]:
+    """The status, error kind and headers (Retry-After, WWW-Authenticate) of a domain error."""
+    status, kind = _STATUS.get(type(error), (400, "bad_request"))
+    headers = {}
+    if isinstance(error, RetryLaterError):
+        headers["Retry-After"] = retry_after(error.retry_seconds)
+    if isinstance(error, UnauthorizedError):
+        headers["WWW-Authenticate"] = f'{error.challenge} realm="grounded-qa"'
+    return status, kind, headers
+
+
 def add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(QAError)
     async def domain_error(request: Request, error: QAError) -> JSONResponse:
-        status, kind = _STATUS.get(type(error), (400, "bad_request"))
+        status, kind, headers = http_status(error)
         metrics.errors.labels(kind).inc()
-        headers = {}
-        if isinstance(error, RetryLaterError):
-            headers["Retry-After"] = retry_after(error.retry_seconds)
-        if isinstance(error, UnauthorizedError):
-            headers["WWW-Authenticate"] = f'{error.challenge} realm="grounded-qa"'
         return JSONResponse(
             error_body(request, kind, str(error)), status_code=status, headers=headers
         )

@@ -17,12 +17,14 @@ from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
 from qa_service.errors import add_error_handlers, startup_failure
 from qa_service.examples import with_examples
+from qa_service.mcp_server import mount_mcp
 from qa_service.metrics import Metrics
 from qa_service.middleware import (
     RequestContextMiddleware,
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
 )
+from qa_service.openai_api import openai_router
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings, get_settings
 from qa_service.widget import mount_widget
@@ -49,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as error:  # any bad state on disk: stay up, and say so on /readyz
             app.state.startup_error = startup_failure(error)
             logger.exception("the service is not ready: %s", error)
-        yield
+        async with mcp_sessions():
+            yield
 
     app = FastAPI(
         title="Grounded QA",
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.answers)
     app.include_router(routes.documents)
     app.include_router(routes.operations)
+    app.include_router(openai_router(metrics))
+    mcp_sessions = mount_mcp(app, settings)
     mount_docs(app)
     mount_widget(app)
     default_openapi = app.openapi

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,17 +19,15 @@ from qa_service.schemas import (
     STREAM_EVENTS,
     AskRequest,
     AskResponse,
-    CitationsEvent,
-    DeltaEvent,
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
     PageOutline,
-    PassagesEvent,
     SearchRequest,
     SearchResponse,
     SectionOutline,
 )
+from qa_service.streaming import stream_answer
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +49,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         ),
     )
 }
+_EVENT_NAMES = {model: name for name, model in STREAM_EVENTS.items()}
 # Stream errors are JSON responses sent instead of the stream, not events.
 _STREAM_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {
@@ -94,7 +91,10 @@ async def ask_stream(
     """The `/ask` answer as Server-Sent Events: passages, answer pieces, citations, done."""
     metrics = _metrics(request)
     try:
-        response = await run_in_threadpool(qa.ask, body)
+        async for event in stream_answer(qa, body):
+            if isinstance(event, AskResponse):
+                metrics.observe_answer(event.timings_ms, event.abstained)
+            yield ServerSentEvent(event=_EVENT_NAMES[type(event)], data=event)
     except Exception as error:
         logger.exception("answering failed mid-stream")
         metrics.errors.labels("stream").inc()
@@ -104,15 +104,6 @@ async def ask_stream(
             request_id=request.state.request_id,
         )
         yield ServerSentEvent(event="error", data=failure)
-        return
-    metrics.observe_answer(response.timings_ms, response.abstained)
-    yield ServerSentEvent(
-        event="passages", data=PassagesEvent(query=response.query, passages=response.passages)
-    )
-    for piece in answer_pieces(response.answer):
-        yield ServerSentEvent(event="delta", data=DeltaEvent(text=piece))
-    yield ServerSentEvent(event="citations", data=CitationsEvent(citations=response.citations))
-    yield ServerSentEvent(event="done", data=response)
 
 
 @answers.post("/search", response_model=SearchResponse, responses=_ERRORS)
@@ -180,12 +171,6 @@ async def prometheus(request: Request) -> PlainTextResponse:
     return PlainTextResponse(
         generate_latest(_metrics(request).registry), media_type=CONTENT_TYPE_LATEST
     )
-
-
-def answer_pieces(answer: str, words: int = 4) -> list[str]:
-    """The answer in pieces of a few words each, for streaming; they join back to `answer`."""
-    tokens = re.findall(r"\S+\s*", answer)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]
 
 
 def _summary(document: Document) -> DocumentSummary:

@@ -129,6 +129,18 @@ class Settings(IndexSettings):
     workers: int = Field(1, ge=1, description="Worker processes `rag-serve` starts")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Integrations: the OpenAI-compatible API and the MCP server
+    openai_model: str = Field(
+        "grounded-qa",
+        min_length=1,
+        description="The model id /v1/models lists and /v1/chat/completions accepts",
+    )
+    mcp_allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
+        description="Host headers /mcp accepts (DNS-rebinding protection); add the public "
+        "host:port when serving beyond this machine",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.servers import LiveServer, free_port, start_server, stop_server
 
@@ -58,3 +59,19 @@ def live_server(
     )
     yield server
     stop_server(server)
+
+
+@pytest.fixture
+def failing_app(
+    settings: Settings, built_index: BuildReport, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The app in process, whose every answer fails: what clients get when answering breaks."""
+    from qa_service.main import create_app
+
+    with TestClient(create_app(settings)) as local:
+
+        def broken(_: object) -> None:
+            raise RuntimeError("the index went away")
+
+        monkeypatch.setattr(local.app.state.service, "ask", broken)  # type: ignore[attr-defined]
+        yield local

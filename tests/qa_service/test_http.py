@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from indexer.building import BuildReport
-from qa_service.settings import Settings
 from tests.servers import LiveServer, start_server, stop_server
 
 QUESTION = "How long is the border between Iraq and Iran?"
@@ -272,20 +271,9 @@ def test_a_service_without_an_index_is_alive_but_not_ready(tmp_path: Path) -> No
 
 
 def test_a_failure_while_answering_ends_the_stream_with_an_error_event(
-    settings: Settings, built_index: BuildReport, monkeypatch: pytest.MonkeyPatch
+    failing_app: TestClient,
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from qa_service.main import create_app
-
-    with TestClient(create_app(settings)) as local:
-        service = local.app.state.service  # type: ignore[attr-defined]
-
-        def broken(_: object) -> None:
-            raise RuntimeError("the index went away")
-
-        monkeypatch.setattr(service, "ask", broken)
-        response = local.post("/ask/stream", json={"question": QUESTION})
+    response = failing_app.post("/ask/stream", json={"question": QUESTION})
     assert response.status_code == 200
     events = parse_sse(response.text)
     assert [name for name, _ in events] == ["error"]
