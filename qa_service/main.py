@@ -34,7 +34,6 @@ from qa_service.schemas import (
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
-    PageOutline,
     PassagesEvent,
     SearchRequest,
     SearchResponse,
@@ -190,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 SectionOutline(path=s.path, level=s.level, start=s.start, end=s.end)
                 for s in found.sections
             ],
-            pages=[PageOutline(page=p.page, start=p.start, end=p.end) for p in found.pages],
+            pages=list(found.pages),
         )
 
     @app.get("/healthz", tags=["operations"])
