@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from corpus.documents import Document, Page, parse_sections, title_from_headings
+from corpus.documents import Document, parse_sections, title_from_headings
 from corpus.formats import SUPPORTED_SUFFIXES, ConversionError, Converted, converter_for
 from indexer.analysis import DEFAULT_ANALYZER
 
@@ -121,7 +121,7 @@ def _document(path: Path, converted: Converted, entry: ManifestEntry | None) -> 
         source=entry.source if entry else path.name,
         text=text,
         sections=parse_sections(text),
-        pages=tuple(Page(page=p.page, start=p.start, end=p.end) for p in converted.pages),
+        pages=converted.pages,
     )
 
 

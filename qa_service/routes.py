@@ -22,7 +22,6 @@ from qa_service.schemas import (
     DocumentDetail,
     DocumentSummary,
     ErrorBody,
-    PageOutline,
     SearchRequest,
     SearchResponse,
     SectionOutline,
@@ -138,7 +137,7 @@ def document(doc_id: str, qa: Service) -> DocumentDetail:
             SectionOutline(path=s.path, level=s.level, start=s.start, end=s.end)
             for s in found.sections
         ],
-        pages=[PageOutline(page=p.page, start=p.start, end=p.end) for p in found.pages],
+        pages=list(found.pages),
     )
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from corpus import Page
+
 MAX_QUESTION_CHARS = 1000
 MAX_TURN_CHARS = 4000
 MAX_HISTORY_TURNS = 20
@@ -155,18 +157,10 @@ class DocumentSummary(BaseModel, frozen=True):
     chars: int
 
 
-class PageOutline(BaseModel, frozen=True):
-    """Where one page of the original file lies in `text`: a span in [start, end) is on it."""
-
-    page: int
-    start: int
-    end: int
-
-
 class DocumentDetail(DocumentSummary, frozen=True):
     text: str  # every citation's start/end points into this text
     sections: list[SectionOutline]
-    pages: list[PageOutline] = Field(
+    pages: list[Page] = Field(
         default_factory=list,
         description="For a paged original (PDF): the page each part of `text` came from",
     )

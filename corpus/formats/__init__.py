@@ -5,7 +5,7 @@ items, `|` table rows), so that the text analyser finds sections the same way in
 paged formats also say where each page lies in the text.
 """
 
-from corpus.formats.base import ConversionError, Converted, Converter, PageSpan
+from corpus.formats.base import ConversionError, Converted, Converter
 from corpus.formats.registry import CONVERTERS, SUPPORTED_SUFFIXES, converter_for
 
 __all__ = [
@@ -14,6 +14,5 @@ __all__ = [
     "ConversionError",
     "Converted",
     "Converter",
-    "PageSpan",
     "converter_for",
 ]

@@ -6,23 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from corpus.documents import Page
+
 
 class ConversionError(Exception):
     """This file cannot be read as a document; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
-class PageSpan:
-    page: int  # 1-based
-    start: int  # [start, end) in the converted text
-    end: int
-
-
-@dataclass(frozen=True)
 class Converted:
     text: str  # what the service serves: every offset points into it
     title: str | None = None  # from the file's own metadata, when it has one
-    pages: tuple[PageSpan, ...] = ()
+    pages: tuple[Page, ...] = ()  # where each page of the file lies in `text`
 
 
 class Converter(Protocol):

@@ -16,7 +16,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, PdfReadError, PyPdfError
 
-from corpus.formats.base import ConversionError, Converted, PageSpan
+from corpus.documents import Page
+from corpus.formats.base import ConversionError, Converted
 
 # pypdf logs every recoverable oddity of a file; the build summary reports what matters.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -42,7 +43,7 @@ class PdfConverter:
                 "open it in a PDF reader and save it again"
             ) from error
         parts: list[str] = []
-        spans: list[PageSpan] = []
+        spans: list[Page] = []
         offset = 0
         for number, raw in enumerate(pages, 1):
             lines = [_PADDING.sub(" ", line.strip()) for line in raw.replace("\r", "").split("\n")]
@@ -51,7 +52,7 @@ class PdfConverter:
                 continue
             if parts:
                 offset += 2  # the blank line between pages
-            spans.append(PageSpan(number, offset, offset + len(page)))
+            spans.append(Page(page=number, start=offset, end=offset + len(page)))
             parts.append(page)
             offset += len(page)
         if not parts:
