@@ -77,19 +77,28 @@ def split_sentences(document: Document) -> list[tuple[Section, int, int]]:
     for section in document.sections:
         offset = section.start
         for line in text[section.start : section.end].split("\n"):
-            cursor = 0
-            for piece in _segmenter().segment(line) if line.strip() else []:
-                sentence = piece.strip()
-                found = line.find(sentence, cursor) if sentence else -1
-                if found < 0:  # the segmenter altered the text: keep the rest of the line whole
-                    rest = line[cursor:].strip()
-                    if rest:
-                        found = line.index(rest, cursor)
-                        spans.append((section, offset + found, offset + found + len(rest)))
-                    break
-                spans.append((section, offset + found, offset + found + len(sentence)))
-                cursor = found + len(sentence)
+            spans += [
+                (section, offset + start, offset + end) for start, end in line_sentences(line)
+            ]
             offset += len(line) + 1
+    return spans
+
+
+def line_sentences(line: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence of one line, stripped: the one sentence splitter (pysbd)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter().segment(line) if line.strip() else []:
+        sentence = piece.strip()
+        found = line.find(sentence, cursor) if sentence else -1
+        if found < 0:  # the segmenter altered the text: keep the rest of the line whole
+            rest = line[cursor:].strip()
+            if rest:
+                found = line.index(rest, cursor)
+                spans.append((found, found + len(rest)))
+            break
+        spans.append((found, found + len(sentence)))
+        cursor = found + len(sentence)
     return spans
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -16,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import iterate_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corpus import CorpusError, Document
@@ -23,7 +23,14 @@ from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
 from qa_service.metrics import Metrics
 from qa_service.middleware import RequestContextMiddleware
-from qa_service.pipeline import DocumentNotFoundError, QAError, QAService
+from qa_service.pipeline import (
+    AnswererRateLimitedError,
+    AnswererUnavailableError,
+    DocumentNotFoundError,
+    QAError,
+    QAService,
+    answer_pieces,
+)
 from qa_service.schemas import (
     STREAM_EVENTS,
     AskRequest,
@@ -56,6 +63,8 @@ class ServiceNotReadyError(QAError):
 _STATUS: dict[type[QAError], tuple[int, str]] = {
     DocumentNotFoundError: (404, "not_found"),
     ServiceNotReadyError: (503, "not_ready"),
+    AnswererUnavailableError: (503, "model_unavailable"),
+    AnswererRateLimitedError: (429, "rate_limited"),
 }
 _STREAM_DESCRIPTION = "Server-Sent Events, in this order:\n\n" + "\n".join(
     f"- `event: {name}`: {model.__doc__ or model.__name__} (data: `{model.__name__}`)"
@@ -138,7 +147,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> AsyncIterator[ServerSentEvent]:
         """The `/ask` answer as Server-Sent Events: passages, answer pieces, citations, done."""
         try:
-            response = await run_in_threadpool(qa.ask, body)
+            if qa.streams:  # each generated sentence is sent as soon as it is judged
+                async for event in iterate_in_threadpool(qa.stream(body)):
+                    if isinstance(event, AskResponse):
+                        response = event
+                    else:
+                        name = "passages" if isinstance(event, PassagesEvent) else "delta"
+                        yield ServerSentEvent(event=name, data=event)
+            else:
+                response = await run_in_threadpool(qa.ask, body)
+                yield ServerSentEvent(
+                    event="passages",
+                    data=PassagesEvent(query=response.query, passages=response.passages),
+                )
+                for piece in answer_pieces(response.answer):
+                    yield ServerSentEvent(event="delta", data=DeltaEvent(text=piece))
+        except QAError as error:
+            _, kind = _STATUS.get(type(error), (400, "bad_request"))
+            metrics.errors.labels(kind).inc()
+            failure = ErrorBody(error=kind, detail=str(error), request_id=request.state.request_id)
+            yield ServerSentEvent(event="error", data=failure)
+            return
         except Exception as error:
             logger.exception("answering failed mid-stream")
             metrics.errors.labels("stream").inc()
@@ -150,11 +179,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield ServerSentEvent(event="error", data=failure)
             return
         metrics.observe_answer(response.timings_ms, response.abstained)
-        yield ServerSentEvent(
-            event="passages", data=PassagesEvent(query=response.query, passages=response.passages)
-        )
-        for piece in answer_pieces(response.answer):
-            yield ServerSentEvent(event="delta", data=DeltaEvent(text=piece))
         yield ServerSentEvent(event="citations", data=CitationsEvent(citations=response.citations))
         yield ServerSentEvent(event="done", data=response)
 
@@ -217,12 +241,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def answer_pieces(answer: str, words: int = 4) -> list[str]:
-    """The answer in pieces of a few words each, for streaming; they join back to `answer`."""
-    tokens = re.findall(r"\S+\s*", answer)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]
-
-
 def _summary(document: Document) -> DocumentSummary:
     return DocumentSummary(
         id=document.id,
@@ -243,7 +261,8 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def domain_error(request: Request, error: QAError) -> JSONResponse:
         status, kind = _STATUS.get(type(error), (400, "bad_request"))
         metrics.errors.labels(kind).inc()
-        headers = {"Retry-After": "5"} if status == 503 else None
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": f"{retry_after or 5:g}"} if status in (429, 503) else None
         return JSONResponse(body(request, kind, str(error)), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

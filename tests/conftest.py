@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import LiveServer, free_port, start_server, stop_server
+from tests.servers import LiveServer, free_port, start_local_llm, start_server, stop_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the model libraries are imported
 
@@ -51,5 +51,13 @@ def live_server(
     """A real uvicorn server on 127.0.0.1 over the session's index."""
     log = tmp_path_factory.mktemp("server") / "uvicorn.log"
     server = start_server(settings.index_dir, log, RAG_CORS_ORIGINS=json.dumps([browser_origin]))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The bundled SmolLM2 model behind an OpenAI-compatible API on 127.0.0.1 (xllamacpp)."""
+    server = start_local_llm(tmp_path_factory.mktemp("llm") / "llm.log")
     yield server
     stop_server(server)
