@@ -30,7 +30,7 @@ from eval.metrics.support import THRESHOLD, SupportScorer
 from eval.records import RESULTS, ItemRecord, RunInfo, RunSummary, read_run, write_run
 from eval.reports import write_reports
 from eval.reports.tables import failed_checks, format_value
-from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
+from eval.runner import DEFAULT_APP, Answerer, check_gold, open_client, run_items
 from eval.summary import summarise
 
 RUNS_DIR = Path("var/eval")
@@ -43,6 +43,11 @@ app = typer.Typer(
 )
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class AnswererChoice(StrEnum):
+    extractive = "extractive"
+    generative = "generative"
 
 
 class Split(StrEnum):
@@ -96,11 +101,22 @@ def run(
     embedding_model: Annotated[
         str, typer.Option(help="Model for the support score: a name or a model folder.")
     ] = DEFAULT_MODEL,
+    answerer: Annotated[
+        AnswererChoice | None,
+        typer.Option(
+            help="Run the service in process with this answerer (generative: the model at "
+            "RAG_LLM_BASE_URL).",
+            show_default="RAG_ANSWERER",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask only the split's first N questions.")
+    ] = None,
 ) -> None:
     """Ask every question of a split, score the answers, write results and reports."""
     with _exit_on_eval_error():
         thresholds = load_gate(config) if gate else []
-        items = _load_items(eval_set, split)
+        items = _load_items(eval_set, split)[:limit]
         texts = _load_texts(corpus_dir)
         check_gold(items, texts)  # before the model and the app take their time to load
         created = datetime.now(UTC)
@@ -108,7 +124,8 @@ def run(
         if (folder / RESULTS).exists():
             raise EvalError(f"{folder} already holds a run: pass another --name or --out")
         scorer = SupportScorer(SentenceTransformerEmbedder(embedding_model))
-        with open_client(url, app_path) as client:
+        chosen: Answerer | None = None if answerer is None else answerer.value
+        with open_client(url, app_path, chosen) as client:
             records = _with_progress(
                 len(items), lambda report: run_items(client, items, texts, scorer, report)
             )

@@ -11,7 +11,7 @@ import importlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 import httpx
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from eval.scoring import score_item
 from qa_service.schemas import AskRequest, AskResponse, Turn
 
 DEFAULT_APP = "qa_service.main:app"
+Answerer = Literal["extractive", "generative"]
 TOP_K = 10  # the answer does not depend on top_k; 10 passages give recall@10
 TIMEOUT_S = 120.0
 
@@ -48,15 +49,23 @@ class AskClient(Protocol):
 
 
 @contextmanager
-def open_client(url: str | None, app: str = DEFAULT_APP) -> Iterator[AskClient]:
-    """A client for the service at `url`, or for the app `module:attribute` run in process."""
+def open_client(
+    url: str | None, app: str = DEFAULT_APP, answerer: Answerer | None = None
+) -> Iterator[AskClient]:
+    """A client for the service at `url`, or for the app `module:attribute` run in process;
+    `answerer` runs the service's app in process with that answerer instead."""
     if url:
+        if answerer:
+            raise EvalError(
+                "--answerer applies to the service run in process: a service at --url answers "
+                "with its own RAG_ANSWERER"
+            )
         with httpx.Client(base_url=url, timeout=TIMEOUT_S) as http_client:
             yield http_client
         return
     from fastapi.testclient import TestClient
 
-    asgi_app = import_app(app)
+    asgi_app = import_app(app) if answerer is None else _service_app(answerer)
     with ExitStack() as stack:
         try:
             # Server errors come back as 500 responses, as they would over HTTP; entering the
@@ -68,6 +77,14 @@ def open_client(url: str | None, app: str = DEFAULT_APP) -> Iterator[AskClient]:
                 "first (is the index built? `rag-index build`), or pass --url of a running service"
             ) from error
         yield client
+
+
+def _service_app(answerer: Answerer) -> ASGIApp:
+    """The service's app with its settings but the answerer given."""
+    from qa_service.main import create_app
+    from qa_service.settings import get_settings
+
+    return create_app(get_settings().model_copy(update={"answerer": answerer}))
 
 
 def import_app(path: str) -> ASGIApp:

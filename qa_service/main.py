@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def ask(body: AskRequest, qa: Service) -> AskResponse:
         """Answer a question from the documents, with a citation on every sentence."""
         response = qa.ask(body)
-        metrics.observe_answer(response.timings_ms, response.abstained)
+        metrics.observe_answer(response.timings_ms, response.abstained, response.answerer)
         return response
 
     @app.post(
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             yield ServerSentEvent(event="error", data=failure)
             return
-        metrics.observe_answer(response.timings_ms, response.abstained)
+        metrics.observe_answer(response.timings_ms, response.abstained, response.answerer)
         yield ServerSentEvent(event="citations", data=CitationsEvent(citations=response.citations))
         yield ServerSentEvent(event="done", data=response)
 

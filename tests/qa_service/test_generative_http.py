@@ -47,7 +47,10 @@ def test_a_generated_answer_cites_spans_that_check_out(generative_client: httpx.
     body = generative_client.post("/ask", json={"question": QUESTION}).json()
     assert body["answerer"] == "generative" and not body["abstained"]
     assert "1,458" in body["answer"] and body["citations"]
+    assert body["timings_ms"]["first_sentence"] <= body["timings_ms"]["total"]
     valid_citations(generative_client, body)
+    metrics = generative_client.get("/metrics").text
+    assert "rag_first_sentence_seconds_count 1.0" in metrics
 
 
 def test_the_stream_sends_checked_sentences_and_equals_the_answer(
