@@ -42,6 +42,7 @@ METRICS: tuple[MetricInfo, ...] = (
     _share("abstention.recall", "abstention recall"),
     _share("abstention.f1", "abstention F1"),
     _share("abstention.false_rate", "false abstention rate", higher_is_better=False),
+    _share("grounding.dropped_rate", "answers the service's judge cut", higher_is_better=False),
     _ms("latency.wall_p50_ms", "wall time p50 (ms)"),
     _ms("latency.wall_p95_ms", "wall time p95 (ms)"),
     _ms("latency.service_p50_ms", "service total p50 (ms)"),

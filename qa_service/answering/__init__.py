@@ -13,7 +13,7 @@ from qa_service.answering.evidence import ScoringParams, SentenceScorer
 from qa_service.answering.extractive import AnswerParams, ExtractiveAnswerer
 from qa_service.answering.gate import GateParams, ScoreGate
 from qa_service.answering.grounding import ABSTENTION, Answer, abstain, ground, with_markers
-from qa_service.answering.judging import LexicalJudge
+from qa_service.answering.judging import LexicalJudge, ModelJudge
 from qa_service.answering.roles import (
     AnswerContext,
     Answerer,
@@ -43,6 +43,7 @@ __all__ = [
     "SupportJudge",
     "Verdict",
     "abstain",
+    "build_judge",
     "build_roles",
     "ground",
     "with_markers",
@@ -62,5 +63,12 @@ def build_roles(index: CorpusIndex, settings: Settings) -> Roles:
     return Roles(
         gate=ScoreGate(scorer, GateParams.from_settings(settings)),
         answerer=ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings)),
-        judge=LexicalJudge(settings.support_threshold),
+        judge=build_judge(settings),
     )
+
+
+def build_judge(settings: Settings) -> SupportJudge:
+    """The support judge the settings name (the model loads here, once)."""
+    if settings.support_judge == "lexical":
+        return LexicalJudge(settings.support_threshold)
+    return ModelJudge()
