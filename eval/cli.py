@@ -34,9 +34,11 @@ from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
 from eval.summary import summarise
 from eval.support_benchmark import (
     BENCHMARK,
+    PlainChecks,
     answer_latency_ms,
     format_table,
     load_benchmark,
+    model_auc,
     score_judge,
 )
 
@@ -183,11 +185,18 @@ def support(
         except SupportModelError as error:
             raise EvalError(str(error)) from error
         lexical = LexicalJudge(Settings().support_threshold)
-        reports = {"model": score_judge(model, items), "lexical": score_judge(lexical, items)}
-        latency = answer_latency_ms(model, items)
+        reports = {
+            "model": score_judge(model, items),
+            "plain checks only": score_judge(PlainChecks(), items),
+            "lexical": score_judge(lexical, items),
+        }
+        wall, cpu = answer_latency_ms(model, items)
+        auc, undecided = model_auc(reports["model"])
     out_console.print(format_table(reports), markup=False)
+    out_console.print(f"model ROC AUC on the {undecided} pairs the plain checks leave: {auc:.3f}")
     out_console.print(
-        f"model judge: {latency:.2f} ms p50 per answer of 3 non-verbatim claims (one batch)"
+        f"model judge, per answer of 3 claims the model reads (one batch): p50 {wall:.1f} ms "
+        f"wall, {cpu:.1f} ms CPU"
     )
     if mistakes:
         report = reports["model"]

@@ -18,6 +18,7 @@ from typing import Literal
 
 from eval.errors import GoldDataError
 from eval.metrics.latency import percentile
+from qa_service.answering.judging import plain_verdict
 from qa_service.answering.roles import SupportJudge, Verdict
 
 BENCHMARK = Path(__file__).resolve().parent / "data" / "support" / "benchmark.jsonl"
@@ -104,23 +105,49 @@ class JudgeReport:
         return figures
 
 
+class PlainChecks:
+    """The model judge's first two steps alone, accepting what they leave undecided: what the
+    model adds is the difference between its column and this one."""
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        return [plain_verdict(claim, quote) or Verdict(True, 0.5) for claim, quote in pairs]
+
+
 def score_judge(judge: SupportJudge, items: Sequence[BenchmarkItem]) -> JudgeReport:
     """The judge's verdict on every pair, in one batch."""
     verdicts = judge.judge([(item.claim, item.quote) for item in items])
     return JudgeReport(list(items), verdicts)
 
 
+def model_auc(model: JudgeReport) -> tuple[float, int]:
+    """ROC AUC of the model's scores on the pairs the plain checks leave to it, and their count:
+    how well the model itself separates faithful from perturbed claims."""
+    left = [
+        (verdict.score, item.label)
+        for item, verdict in zip(model.items, model.verdicts, strict=True)
+        if plain_verdict(item.claim, item.quote) is None
+    ]
+    positives = [score for score, label in left if label == 1]
+    negatives = [score for score, label in left if label == 0]
+    if not positives or not negatives:
+        return 0.0, len(left)
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives)), len(left)
+
+
 def answer_latency_ms(
     judge: SupportJudge, items: Sequence[BenchmarkItem], claims: int = 3
-) -> float:
-    """Median time of one answer's judging: `claims` non-verbatim claims in one call."""
+) -> tuple[float, float]:
+    """Median wall and CPU time of one answer's judging: `claims` paraphrases (which the model
+    reads) in one call. CPU time is what the judge costs; wall time adds the machine's load."""
     chosen = [(i.claim, i.quote) for i in items if i.kind == "paraphrase"]
-    times = []
+    wall, cpu = [], []
     for start in range(0, len(chosen) - claims + 1, claims):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         judge.judge(chosen[start : start + claims])
-        times.append((time.perf_counter() - began) * 1000)
-    return percentile(times, 50) or 0.0
+        wall.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    return percentile(wall, 50) or 0.0, percentile(cpu, 50) or 0.0
 
 
 def format_table(reports: dict[str, JudgeReport]) -> str:

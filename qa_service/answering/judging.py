@@ -50,6 +50,14 @@ class LexicalJudge:
         return verdicts
 
 
+def plain_verdict(claim: str, quote: str) -> Verdict | None:
+    """The verdict without a model: a verbatim claim passes, a plain contradiction fails."""
+    if is_verbatim(claim, quote):
+        return Verdict(True, 1.0)
+    reason = first_mismatch(claim, quote)
+    return None if reason is None else Verdict(False, 0.0, reason)
+
+
 class ModelJudge:
     """Verbatim claims pass, plain contradictions fail with a reason, the model reads the rest."""
 
@@ -60,12 +68,8 @@ class ModelJudge:
         verdicts: list[Verdict | None] = []
         unsure: list[int] = []
         for claim, quote in pairs:
-            if is_verbatim(claim, quote):
-                verdicts.append(Verdict(True, 1.0))
-            elif (reason := first_mismatch(claim, quote)) is not None:
-                verdicts.append(Verdict(False, 0.0, reason))
-            else:
-                verdicts.append(None)
+            verdicts.append(plain_verdict(claim, quote))
+            if verdicts[-1] is None:
                 unsure.append(len(verdicts) - 1)
         scores = self._model.probabilities([pairs[i] for i in unsure])
         threshold = self._model.threshold

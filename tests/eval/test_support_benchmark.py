@@ -14,8 +14,11 @@ from eval.support_benchmark import (
     FAITHFUL_KINDS,
     KINDS,
     BenchmarkItem,
+    JudgeReport,
+    PlainChecks,
     format_table,
     load_benchmark,
+    model_auc,
     score_judge,
 )
 from qa_service.answering.roles import Verdict
@@ -86,3 +89,28 @@ def test_figures_count_right_verdicts_per_label_kind_and_corpus() -> None:
     table = format_table({"always yes": report})
     assert "| negation (reject) | 1 | 0.0% |" in table
     assert "| corpus a | 2 | 50.0% |" in table
+
+
+def test_the_plain_checks_column_decides_only_what_the_checks_can() -> None:
+    quote = "The treaty was signed in 1975 by Iraq and Iran."
+    verdicts = PlainChecks().judge(
+        [
+            ("Iraq signed it in 1976.", quote),
+            ("The treaty was signed", quote),
+            ("Iraq agreed.", quote),
+        ]
+    )
+    assert [v.supported for v in verdicts] == [False, True, True]
+    assert verdicts[0].reason == "the quote says 1975, not 1976"
+    assert [v.score for v in verdicts[1:]] == [1.0, 0.5]  # verbatim; undecided
+
+
+def test_the_model_auc_reads_only_the_pairs_the_checks_leave() -> None:
+    quote = "The treaty was signed in 1975 by Iraq and Iran."
+    items = [
+        BenchmarkItem("Iraq and Iran agreed to it.", quote, 1, "paraphrase", "a", "hand"),
+        BenchmarkItem("Iran made Iraq sign it.", quote, 0, "swap", "a", "hand"),
+        BenchmarkItem("It was signed in 1976.", quote, 0, "number", "a", "hand"),  # a check's
+    ]
+    verdicts = [Verdict(True, 0.9), Verdict(True, 0.6), Verdict(False, 0.0, "1975")]
+    assert model_auc(JudgeReport(items, verdicts)) == (1.0, 2)
