@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup browser index serve serve-llm test check eval bench clean
+.PHONY: setup browser index serve serve-llm test check eval bench judge clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: setup  ## build and query benchmarks; they print figures, they assert not
 	$(BIN)/python bench/dense_index.py
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/http_load.py
+	$(BIN)/rag-eval support
+
+judge: setup  ## retrain the support judge into qa_service/answering/support_judge/ (committed)
+	$(BIN)/rag-train-judge
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,15 @@ from eval.reports import write_reports
 from eval.reports.tables import failed_checks, format_value
 from eval.runner import DEFAULT_APP, Answerer, check_gold, open_client, run_items
 from eval.summary import summarise
+from eval.support_benchmark import (
+    BENCHMARK,
+    PlainChecks,
+    answer_latency_ms,
+    format_table,
+    load_benchmark,
+    model_auc,
+    score_judge,
+)
 
 RUNS_DIR = Path("var/eval")
 
@@ -166,6 +175,53 @@ def compare(
     _print_comparison(comparison)
     if comparison.has_regressions:
         raise typer.Exit(1)
+
+
+@app.command()
+def support(
+    benchmark: Annotated[
+        Path,
+        typer.Option(
+            help="Labelled claim/quote pairs (JSONL).",
+            show_default="eval/data/support/benchmark.jsonl",
+        ),
+    ] = BENCHMARK,
+    mistakes: Annotated[
+        bool, typer.Option("--mistakes", help="Also list the model judge's wrong verdicts.")
+    ] = False,
+) -> None:
+    """Score the support judges on the benchmark: accuracy per kind and corpus, and speed."""
+    from qa_service.answering.judging import LexicalJudge, ModelJudge
+    from qa_service.answering.support_model import SupportModelError
+    from qa_service.settings import Settings
+
+    with _exit_on_eval_error():
+        items = load_benchmark(benchmark)
+        try:
+            model = ModelJudge()
+        except SupportModelError as error:
+            raise EvalError(str(error)) from error
+        lexical = LexicalJudge(Settings().support_threshold)
+        reports = {
+            "model": score_judge(model, items),
+            "plain checks only": score_judge(PlainChecks(), items),
+            "lexical": score_judge(lexical, items),
+        }
+        wall, cpu = answer_latency_ms(model, items)
+        auc, undecided = model_auc(reports["model"])
+    out_console.print(format_table(reports), markup=False)
+    out_console.print(f"model ROC AUC on the {undecided} pairs the plain checks leave: {auc:.3f}")
+    out_console.print(
+        f"model judge, per answer of 3 claims the model reads (one batch): p50 {wall:.1f} ms "
+        f"wall, {cpu:.1f} ms CPU"
+    )
+    if mistakes:
+        report = reports["model"]
+        for item, verdict in zip(report.items, report.verdicts, strict=True):
+            if not report.correct(item, verdict):
+                out_console.print(
+                    f"{item.corpus}/{item.kind} {verdict.score:.2f} {item.claim}", markup=False
+                )
 
 
 def _load_items(path: Path, split: Split) -> list[EvalItem]:

@@ -57,7 +57,7 @@ def score_item(
     item: EvalItem, response: AskResponse, texts: DocumentTexts, scorer: SupportScorer
 ) -> ItemScore:
     """Every metric of one question; see eval/README.md for which apply when."""
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = {"grounding.dropped_rate": float(response.dropped_claims > 0)}
     checks = {"abstention": response.abstained != item.answerable}
     gold = (
         [locate_evidence(evidence, texts) for evidence in item.evidence] if item.answerable else []

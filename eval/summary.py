@@ -69,7 +69,7 @@ def _grounding(records: Sequence[ItemRecord]) -> dict[str, float | None]:
         if "first_sentence" in r.response.timings_ms
     ]
     return {
-        "grounding.dropped_rate": dropped / (dropped + kept) if dropped + kept else None,
+        "grounding.dropped_sentences": dropped / (dropped + kept) if dropped + kept else None,
         "grounding.fallback_rate": fallbacks / len(records),
         "latency.first_sentence_p50_ms": percentile(first, 50) if first else None,
     }

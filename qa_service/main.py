@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus import CorpusError, Document
 from indexer.artifact import IndexLoadError
 from indexer.embedding import ModelError
+from qa_service.answering.support_model import SupportModelError
 from qa_service.metrics import Metrics
 from qa_service.middleware import RequestContextMiddleware
 from qa_service.pipeline import (
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.startup_error = None
         try:
             app.state.service = await run_in_threadpool(QAService, settings)
-        except (IndexLoadError, ModelError, CorpusError) as error:
+        except (IndexLoadError, ModelError, SupportModelError, CorpusError) as error:
             app.state.startup_error = str(error)
             logger.error("the service is not ready: %s", error)
         yield

@@ -70,8 +70,17 @@ class Settings(IndexSettings):
         description="Abstain when the best evidence scores below this (calibrated on the "
         "eval dev split)",
     )
+    support_judge: Literal["model", "lexical"] = Field(
+        "model",
+        description="Who checks that each answer sentence's citation supports it: 'model' "
+        "(plain checks and the fine-tuned cross-encoder; its threshold is in its manifest) or "
+        "'lexical' (word overlap, the first release's check)",
+    )
     support_threshold: float = Field(
-        0.75, ge=0, le=1, description="Drop an answer sentence its citation supports less"
+        0.75,
+        ge=0,
+        le=1,
+        description="The lexical judge drops an answer sentence its citation supports less",
     )
 
     # Generative answers (qa_service/answering/generative.py)

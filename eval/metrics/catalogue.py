@@ -42,7 +42,12 @@ METRICS: tuple[MetricInfo, ...] = (
     _share("abstention.recall", "abstention recall"),
     _share("abstention.f1", "abstention F1"),
     _share("abstention.false_rate", "false abstention rate", higher_is_better=False),
-    _share("grounding.dropped_rate", "drafted sentences the judge dropped", higher_is_better=False),
+    _share("grounding.dropped_rate", "answers the service's judge cut", higher_is_better=False),
+    _share(
+        "grounding.dropped_sentences",
+        "drafted sentences the judge dropped",
+        higher_is_better=False,
+    ),
     _share(
         "grounding.fallback_rate",
         "answers the model failed (extractive fallback)",

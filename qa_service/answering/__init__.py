@@ -29,7 +29,7 @@ from qa_service.answering.grounding import (
     ground,
     with_markers,
 )
-from qa_service.answering.judging import LexicalJudge
+from qa_service.answering.judging import LexicalJudge, ModelJudge
 from qa_service.answering.roles import (
     AnswerContext,
     Answerer,
@@ -65,6 +65,7 @@ __all__ = [
     "SupportJudge",
     "Verdict",
     "abstain",
+    "build_judge",
     "build_roles",
     "ground",
     "with_markers",
@@ -85,7 +86,7 @@ def build_roles(index: CorpusIndex, settings: Settings, embed: Callable[[str], V
     scorer = SentenceScorer(index, ScoringParams.from_settings(settings))
     extractive = ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings))
     gate = ScoreGate(scorer, GateParams.from_settings(settings))
-    judge = LexicalJudge(settings.support_threshold)
+    judge = build_judge(settings)
     if settings.answerer == "extractive":
         return Roles(gate, extractive, judge)
     generative = GenerativeAnswerer(
@@ -95,3 +96,10 @@ def build_roles(index: CorpusIndex, settings: Settings, embed: Callable[[str], V
         settings.llm_api_key.get_secret_value(),
     )
     return Roles(gate, generative, judge, extractive if settings.llm_fallback else None)
+
+
+def build_judge(settings: Settings) -> SupportJudge:
+    """The support judge the settings name (the model loads here, once)."""
+    if settings.support_judge == "lexical":
+        return LexicalJudge(settings.support_threshold)
+    return ModelJudge()

@@ -26,7 +26,7 @@ def test_abstaining_on_an_unanswerable_question_passes(scorer: SupportScorer) ->
         UNANSWERABLE, response("Not in the sources.", abstained=True), texts(), scorer
     )
     assert score.checks == {"abstention": True}
-    assert score.metrics == {}
+    assert score.metrics == {"grounding.dropped_rate": 0.0}
     assert score.passed
 
 
@@ -67,3 +67,10 @@ def test_every_metric_it_reports_is_in_the_catalogue(scorer: SupportScorer) -> N
         score = score_item(fixture, RESPONSES[fixture.id], texts(), scorer)
         assert set(score.metrics) <= set(CATALOGUE)
         assert set(score.checks) <= set(CHECKS)
+
+
+def test_an_answer_the_service_judge_cut_counts_in_the_dropped_rate(
+    scorer: SupportScorer,
+) -> None:
+    cut = response("Not in the sources.", abstained=True).model_copy(update={"dropped_claims": 2})
+    assert score_item(UNANSWERABLE, cut, texts(), scorer).metrics["grounding.dropped_rate"] == 1.0
