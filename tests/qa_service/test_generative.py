@@ -215,3 +215,14 @@ def test_the_api_key_never_appears_in_errors(
         keyed.ask(AskRequest(question=QUESTION))
     assert "sk-secret" not in str(failed.value) and "RAG_LLM_API_KEY" in str(failed.value)
     assert "sk-secret" not in repr(keyed.settings)
+
+
+def test_a_negated_sentence_is_dropped(generative: QAService, scripted: ScriptedModel) -> None:
+    n = rank_of(generative, FACT)
+    scripted.script = Script(
+        f"The border between Iraq and Iran measures 1,458 kilometers [{n}]. "
+        f"The border was not approved by the Algiers Agreements [{n}]."
+    )
+    response = generative.ask(AskRequest(question=QUESTION))
+    assert response.answer == "The border between Iraq and Iran measures 1,458 kilometers [1]."
+    assert response.dropped_claims == 1
