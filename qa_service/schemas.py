@@ -134,6 +134,11 @@ class AskResponse(BaseModel):
     )
     passages: list[Passage]
     query: str = Field(description="What was searched: the question, resolved against the history")
+    answerer: Literal["extractive", "generative", "extractive-fallback"] = Field(
+        "extractive",
+        description="Who drafted the answer: the passages' own sentences, a language model, or "
+        "the passages' sentences because the language model failed",
+    )
     timings_ms: dict[str, float]
 
 
@@ -182,9 +187,11 @@ class PassagesEvent(BaseModel):
 
 
 class DeltaEvent(BaseModel):
-    """`event: delta`, repeated: the next piece of the answer text; the pieces join to `answer`."""
+    """`event: delta`, repeated: the next piece of the answer text; the pieces join to `answer`.
+    A generative answer sends one checked sentence per delta, with the citations it uses."""
 
     text: str
+    citations: list[Citation] = Field(default_factory=list)
 
 
 class CitationsEvent(BaseModel):

@@ -70,9 +70,51 @@ class Settings(IndexSettings):
         description="Abstain when the best evidence scores below this (calibrated on the "
         "eval dev split)",
     )
-    support_threshold: float = Field(
-        0.75, ge=0, le=1, description="Drop an answer sentence its citation supports less"
+    support_judge: Literal["model", "lexical"] = Field(
+        "model",
+        description="Who checks that each answer sentence's citation supports it: 'model' "
+        "(plain checks and the fine-tuned cross-encoder; its threshold is in its manifest) or "
+        "'lexical' (word overlap, the first release's check)",
     )
+    support_threshold: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="The lexical judge drops an answer sentence its citation supports less",
+    )
+
+    # Generative answers (qa_service/answering/generative.py)
+    answerer: Literal["extractive", "generative"] = Field(
+        "extractive",
+        description="Who drafts answers: 'extractive' (the passages' own sentences, no model) or "
+        "'generative' (a chat model at RAG_LLM_BASE_URL; every sentence still checked)",
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="An OpenAI-compatible API (`make serve-llm` serves the bundled model here)",
+    )
+    llm_model: str = Field("SmolLM2-135M-Instruct", description="The model name sent to the API")
+    llm_api_key: SecretStr = Field(
+        SecretStr("not-needed"), description="The API key, if the endpoint wants one"
+    )
+    llm_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds the model may take to start answering, or between two pieces of "
+        "its answer, before the service falls back or fails",
+    )
+    llm_max_tokens: int = Field(256, ge=16, description="Most tokens the model may generate")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature")
+    llm_passages: int = Field(
+        3, ge=1, description="Top passages given to the model, numbered [1]..[k] in rank order"
+    )
+    llm_fallback: bool = Field(
+        True,
+        description="When the model fails (down, timeout, rate limit, garbage), answer "
+        "extractively (answerer: 'extractive-fallback') instead of returning an error",
+    )
+    llm_threads: int = Field(1, ge=1, description="Inference threads of `make serve-llm`")
+    llm_context: int = Field(4096, ge=512, description="Context window of `make serve-llm`")
 
     # HTTP
     cors_origins: list[str] = Field(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.servers import LiveServer, free_port, start_server, stop_server
+from tests.servers import LiveServer, free_port, start_local_llm, start_server, stop_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the model libraries are imported
 
@@ -75,3 +75,9 @@ def failing_app(
 
         monkeypatch.setattr(local.app.state.service, "ask", broken)  # type: ignore[attr-defined]
         yield local
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The bundled SmolLM2 model behind an OpenAI-compatible API on 127.0.0.1 (xllamacpp)."""
+    server = start_local_llm(tmp_path_factory.mktemp("llm") / "llm.log")
+    yield server
+    stop_server(server)

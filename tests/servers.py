@@ -67,18 +67,7 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}{wait_for}", headers=auth, timeout=1).status_code == 200:
-                return LiveServer(url, process, log)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the server did not become ready:\n{log.read_text()}")
+    return _when_up(LiveServer(url, process, log), f"{url}{wait_for}", auth)
 
 
 def stop_server(server: LiveServer) -> None:
@@ -87,3 +76,35 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def start_local_llm(log: Path, port: int | None = None) -> LiveServer:
+    """The bundled chat model, served as `make serve-llm` serves it; `url` is its /v1 base."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    environment = {**os.environ, "RAG_LLM_BASE_URL": base}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa_service.local_llm"],
+            cwd=REPO,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return _when_up(LiveServer(base, process, log), f"{base}/models")
+
+
+def _when_up(server: LiveServer, probe: str, headers: dict[str, str] | None = None) -> LiveServer:
+    """The server, once `probe` answers 200; its log in the error if it exits or hangs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited early:\n{server.log.read_text()}")
+        try:
+            if httpx.get(probe, headers=headers, timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.process.kill()
+    raise RuntimeError(f"the server did not become ready:\n{server.log.read_text()}")

@@ -45,6 +45,17 @@ METRICS: tuple[MetricInfo, ...] = (
     _share("abstention.recall", "abstention recall"),
     _share("abstention.f1", "abstention F1"),
     _share("abstention.false_rate", "false abstention rate", higher_is_better=False),
+    _share(
+        "grounding.dropped_sentences",
+        "drafted sentences the judge dropped",
+        higher_is_better=False,
+    ),
+    _share(
+        "grounding.fallback_rate",
+        "answers the model failed (extractive fallback)",
+        higher_is_better=False,
+    ),
+    _ms("latency.first_sentence_p50_ms", "first checked sentence p50 (ms)"),
     _ms("latency.wall_p50_ms", "wall time p50 (ms)"),
     _ms("latency.wall_p95_ms", "wall time p95 (ms)"),
     _ms("latency.service_p50_ms", "service total p50 (ms)"),

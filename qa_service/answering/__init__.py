@@ -6,14 +6,30 @@ into the answer that leaves the service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.artifact import CorpusIndex
+from indexer.embedding import Vectors
 from qa_service.answering.evidence import ScoringParams, SentenceScorer
 from qa_service.answering.extractive import AnswerParams, ExtractiveAnswerer
 from qa_service.answering.gate import GateParams, ScoreGate
-from qa_service.answering.grounding import ABSTENTION, Answer, abstain, ground, with_markers
-from qa_service.answering.judging import LexicalJudge
+from qa_service.answering.generative import (
+    GenerationParams,
+    GenerativeAnswerer,
+    ModelEndpointError,
+    ModelRateLimitedError,
+)
+from qa_service.answering.grounding import (
+    ABSTENTION,
+    Answer,
+    Grounded,
+    Grounder,
+    abstain,
+    ground,
+    with_markers,
+)
+from qa_service.answering.judging import LexicalJudge, ModelJudge
 from qa_service.answering.roles import (
     AnswerContext,
     Answerer,
@@ -23,6 +39,7 @@ from qa_service.answering.roles import (
     GateDecision,
     Question,
     Source,
+    StreamingAnswerer,
     SupportJudge,
     Verdict,
 )
@@ -37,12 +54,18 @@ __all__ = [
     "Draft",
     "EvidenceGate",
     "GateDecision",
+    "Grounded",
+    "Grounder",
+    "ModelEndpointError",
+    "ModelRateLimitedError",
     "Question",
     "Roles",
     "Source",
+    "StreamingAnswerer",
     "SupportJudge",
     "Verdict",
     "abstain",
+    "build_judge",
     "build_roles",
     "ground",
     "with_markers",
@@ -54,13 +77,29 @@ class Roles:
     gate: EvidenceGate
     answerer: Answerer
     judge: SupportJudge
+    fallback: Answerer | None = None  # answers when the answerer's model endpoint fails
 
 
-def build_roles(index: CorpusIndex, settings: Settings) -> Roles:
-    """The gate, answerer and judge that the settings name, over a loaded index."""
+def build_roles(index: CorpusIndex, settings: Settings, embed: Callable[[str], Vectors]) -> Roles:
+    """The gate, answerer and judge that the settings name, over a loaded index; `embed` is
+    the query-side embedding the generative answerer places its claims with."""
     scorer = SentenceScorer(index, ScoringParams.from_settings(settings))
-    return Roles(
-        gate=ScoreGate(scorer, GateParams.from_settings(settings)),
-        answerer=ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings)),
-        judge=LexicalJudge(settings.support_threshold),
+    extractive = ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings))
+    gate = ScoreGate(scorer, GateParams.from_settings(settings))
+    judge = build_judge(settings)
+    if settings.answerer == "extractive":
+        return Roles(gate, extractive, judge)
+    generative = GenerativeAnswerer(
+        index,
+        embed,
+        GenerationParams.from_settings(settings),
+        settings.llm_api_key.get_secret_value(),
     )
+    return Roles(gate, generative, judge, extractive if settings.llm_fallback else None)
+
+
+def build_judge(settings: Settings) -> SupportJudge:
+    """The support judge the settings name (the model loads here, once)."""
+    if settings.support_judge == "lexical":
+        return LexicalJudge(settings.support_threshold)
+    return ModelJudge()

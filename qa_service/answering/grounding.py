@@ -8,6 +8,7 @@ quotes it cites, read from the documents themselves, and markers are numbered by
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus import Document
@@ -34,47 +35,86 @@ def abstain(reason: str, dropped: int = 0) -> Answer:
 
 def ground(draft: Draft, documents: dict[str, Document], judge: SupportJudge) -> Answer:
     """Keep the claims their cited spans support; number the citations by first use."""
-    if not draft.claims:
-        return abstain(draft.abstention_reason or NOTHING_SUPPORTED)
-    quoted: list[tuple[Claim, list[str]]] = []
-    dropped = 0
-    for claim in draft.claims:
-        found = [_quote(documents, source) for source in claim.sources]
-        if claim.sources and None not in found:
-            quoted.append((claim, [q for q in found if q is not None]))
-        else:
-            dropped += 1  # no citation, or one outside its document: unsupported by definition
-    verdicts = judge.judge([(claim.text, " ".join(quotes)) for claim, quotes in quoted])
-    parts: list[str] = []
-    citations: list[Citation] = []
-    marker_of: dict[tuple[str, int, int], int] = {}
-    for (claim, quotes), verdict in zip(quoted, verdicts, strict=True):
-        if not verdict.supported:
-            dropped += 1
-            continue
-        markers = []
-        for source, quote in zip(claim.sources, quotes, strict=True):
-            key = (source.doc_id, source.start, source.end)
-            if key not in marker_of:
-                marker_of[key] = len(marker_of) + 1
-                citations.append(
-                    Citation(
-                        marker=marker_of[key],
-                        doc_id=source.doc_id,
-                        title=documents[source.doc_id].title,
-                        section=documents[source.doc_id].section_at(source.start).path,
-                        quote=quote,
-                        start=source.start,
-                        end=source.end,
-                        chunk_id=source.chunk_id,
-                        support=round(verdict.score, 3),
-                    )
-                )
-            markers.append(marker_of[key])
-        parts.append(with_markers(claim.text, markers))
-    if not parts:
-        return abstain(NOTHING_SUPPORTED, dropped)
-    return Answer(" ".join(parts), False, citations, dropped)
+    grounder = Grounder(documents, judge)
+    grounder.add(draft.claims)
+    return grounder.answer(draft.abstention_reason)
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """A sentence that its citations support, with its markers, and the citations it uses."""
+
+    text: str
+    citations: list[Citation]
+
+
+class Grounder:
+    """`ground`, a few claims at a time: a stream releases each sentence once it is judged."""
+
+    def __init__(self, documents: dict[str, Document], judge: SupportJudge) -> None:
+        self._documents = documents
+        self._judge = judge
+        self._drafted = 0
+        self._dropped = 0
+        self._sentences: list[str] = []
+        self._citations: list[Citation] = []
+        self._marker_of: dict[tuple[str, int, int], int] = {}
+
+    def add(self, claims: Sequence[Claim]) -> list[Grounded]:
+        """The claims the judge finds supported, with markers numbered on from earlier ones."""
+        self._drafted += len(claims)
+        quoted: list[tuple[Claim, list[str]]] = []
+        for claim in claims:
+            found = [_quote(self._documents, source) for source in claim.sources]
+            if claim.sources and None not in found:
+                quoted.append((claim, [q for q in found if q is not None]))
+            else:
+                self._dropped += 1  # no citation, or one outside its document: unsupported
+        if not quoted:
+            return []
+        verdicts = self._judge.judge([(claim.text, " ".join(quotes)) for claim, quotes in quoted])
+        kept = []
+        for (claim, quotes), verdict in zip(quoted, verdicts, strict=True):
+            if not verdict.supported:
+                self._dropped += 1
+                continue
+            used = [
+                self._citation(source, quote, verdict.score)
+                for source, quote in zip(claim.sources, quotes, strict=True)
+            ]
+            markers = list(dict.fromkeys(c.marker for c in used))
+            text = with_markers(claim.text, markers)
+            self._sentences.append(text)
+            kept.append(Grounded(text, list({c.marker: c for c in used}.values())))
+        return kept
+
+    def answer(self, abstention_reason: str | None = None) -> Answer:
+        """The answer so far; it abstains when no claim survived."""
+        if not self._drafted:
+            return abstain(abstention_reason or NOTHING_SUPPORTED)
+        if not self._sentences:
+            return abstain(abstention_reason or NOTHING_SUPPORTED, self._dropped)
+        return Answer(" ".join(self._sentences), False, self._citations, self._dropped)
+
+    def _citation(self, source: Source, quote: str, support: float) -> Citation:
+        key = (source.doc_id, source.start, source.end)
+        if key in self._marker_of:
+            return self._citations[self._marker_of[key] - 1]
+        self._marker_of[key] = len(self._marker_of) + 1
+        document = self._documents[source.doc_id]
+        citation = Citation(
+            marker=self._marker_of[key],
+            doc_id=source.doc_id,
+            title=document.title,
+            section=document.section_at(source.start).path,
+            quote=quote,
+            start=source.start,
+            end=source.end,
+            chunk_id=source.chunk_id,
+            support=round(support, 3),
+        )
+        self._citations.append(citation)
+        return citation
 
 
 def with_markers(sentence: str, markers: list[int]) -> str:

@@ -1,5 +1,10 @@
 """(claim, quote) -> verdict: the support judges that grounding can use.
 
+`ModelJudge`, the default, checks meaning: a claim that is a piece of its quote is supported as
+it stands; otherwise plain checks (`contradictions`: numbers, units, months, names, negation)
+reject what they can explain, and the fine-tuned cross-encoder (`support_model`) reads the rest
+(swapped roles, added content, paraphrase), all of an answer's claims in one batch.
+
 `LexicalJudge` is the word-overlap check of the first release: the share of the claim's content
 terms found in the quote, and no support at all when the claim carries a number the quote does
 not. It cannot see negation, swapped roles or a changed name; it stays as the cheap baseline
@@ -10,11 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from indexer.lexical import terms
+from qa_service.answering.contradictions import first_mismatch, is_verbatim
 from qa_service.answering.roles import Verdict
+from qa_service.answering.support_model import MODEL_DIR, CrossEncoder
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
 def overlap_support(claim: str, quote: str) -> float:
@@ -39,3 +48,41 @@ class LexicalJudge:
             reason = None if supported else "the quote lacks words or numbers of the claim"
             verdicts.append(Verdict(supported, score, reason))
         return verdicts
+
+
+def plain_verdict(claim: str, quote: str) -> Verdict | None:
+    """The verdict without a model: a verbatim claim passes, a plain contradiction fails."""
+    if is_verbatim(claim, quote):
+        return Verdict(True, 1.0)
+    reason = first_mismatch(claim, quote)
+    return None if reason is None else Verdict(False, 0.0, reason)
+
+
+class ModelJudge:
+    """Verbatim claims pass, plain contradictions fail with a reason, the model reads the rest."""
+
+    def __init__(self, folder: Path = MODEL_DIR) -> None:
+        self._model = CrossEncoder(folder)
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        verdicts: list[Verdict | None] = []
+        unsure: list[int] = []
+        for claim, quote in pairs:
+            verdicts.append(plain_verdict(claim, quote))
+            if verdicts[-1] is None:
+                unsure.append(len(verdicts) - 1)
+        scores = self._model.probabilities([pairs[i] for i in unsure])
+        threshold = self._model.threshold
+        for i, score in zip(unsure, scores, strict=True):
+            supported = score >= threshold
+            verdicts[i] = Verdict(supported, score, None if supported else _unsupported(*pairs[i]))
+        return [v for v in verdicts if v is not None]
+
+
+def _unsupported(claim: str, quote: str) -> str:
+    """What to tell the user when the model, not a plain check, rejected the claim."""
+    quoted = set(terms(quote))
+    missing = [w for w in dict.fromkeys(_WORD.findall(claim)) if set(terms(w)) - quoted]
+    if missing:
+        return f"the quote does not say what the claim says with “{' '.join(missing[:4])}”"
+    return "the quote does not say this: its words are there, but not in this relation"

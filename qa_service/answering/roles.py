@@ -8,9 +8,9 @@ pass any object with the right methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from indexer.embedding import Vectors
 from qa_service.retrieval import Hit
@@ -81,6 +81,14 @@ class EvidenceGate(Protocol):
 class Answerer(Protocol):
     def draft(self, context: AnswerContext) -> Draft:
         """Sentences, each citing the spans that say it."""
+        ...
+
+
+@runtime_checkable
+class StreamingAnswerer(Answerer, Protocol):
+    def stream(self, context: AnswerContext) -> Iterator[Draft]:
+        """The draft in pieces while it is made: each piece holds whole sentences; `draft`
+        returns them all at once."""
         ...
 
 

@@ -476,6 +476,12 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
       for await (const [event, data] of events(res.body, tick)) {
         if (event === "delta") {
           turn.partial += String(data.text ?? "");
+          if (Array.isArray(data.citations) && data.citations.length) {
+            // A generative answer's checked sentence brings its citations along.
+            const known = new Map((turn.citations || []).map((c) => [c.marker, c]));
+            for (const c of data.citations.map(cleanCitation)) known.set(c.marker, c);
+            turn.citations = [...known.values()];
+          }
           updateAnswer(turn);
         } else if (event === "citations") {
           turn.citations = (Array.isArray(data.citations) ? data.citations : []).map(cleanCitation);

@@ -50,6 +50,7 @@ def test_ask_answers_with_citations_that_check_out(client: httpx.Client) -> None
         "answer",
         "abstained",
         "abstention_reason",
+        "answerer",
         "citations",
         "dropped_claims",
         "passages",

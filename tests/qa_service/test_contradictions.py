@@ -1,0 +1,92 @@
+"""The plain checks that run before the support model: numbers, units, months, names, negation."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_service.answering.contradictions import first_mismatch, is_verbatim
+
+MEMBER = (
+    "Iraq is a member of the United Nations, the Arab League (of which it is a founding member) "
+    "since 1945, and the Organisation of Islamic Cooperation since 1976."
+)
+BORDER = (
+    "The border that currently separates Iraq and Iran as independent states measures 1,458 "
+    "kilometers and was approved by the Algiers Agreements signed in 1975."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "reason"),
+    [
+        (
+            "The border was approved by the Algiers Agreements signed in 1976.",
+            BORDER,
+            "the quote says 1975, not 1976",
+        ),
+        (
+            "The border between Iraq and Iran measures 1,458 miles.",
+            BORDER,
+            "the quote says 1,458 kilometers, not 1,458 miles",
+        ),
+        (
+            "Growth was 5 points.",
+            "Growth was 5% in 2019.",
+            "the quote says 5 percent, not 5 points",
+        ),
+        (
+            "In March 2003 the war began.",
+            "In April 2003 the war began.",
+            "the quote says April, not March",
+        ),
+        (
+            "The border between Iraq and Syria measures 1,458 kilometers.",
+            BORDER,
+            "the quote does not mention Syria",
+        ),
+        (
+            "Iraq is not a member of the Arab League.",
+            MEMBER,
+            "the claim says “not a member”, but the quote does not negate it",
+        ),
+        (
+            "Iraq invaded Kuwait in 1990.",
+            "Iraq did not invade Kuwait in 1990.",
+            "the quote says “not invade”, but the claim leaves out the negation",
+        ),
+        (
+            "Iraq didn't invade Kuwait in 1990.",
+            "Iraq invaded Kuwait in 1990.",
+            "the claim says “didn't invade”, but the quote does not negate it",
+        ),
+    ],
+)
+def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> None:
+    assert first_mismatch(claim, quote) == reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote"),
+    [
+        ("The border between Iraq and Iran measures 1458 km.", BORDER),  # same figure, other form
+        ("Growth was 5 percent.", "Growth was 5% in 2019."),
+        ("Abu Dhabi pledged $500 million.", "Abu Dhabi committed 500 million dollars."),
+        ("Iraq is a member of the UN.", MEMBER),  # an acronym of the quote's words
+        ("The Iraqi government is a member of the Arab League.", MEMBER),  # another form
+        ("The Iraq-Iran border was approved in 1975.", BORDER),
+        ("Iraq joined the league.", "Iraq did not join the coalition, but Iraq joined the league."),
+        ("The treaty was not signed by Iraq.", "Iraq did not sign the treaty."),
+        ("Because Iraq backed Syria, it lost support.", "Iraq lost support as it backed Syria."),
+        ("It works no matter which algorithm is used.", "It works whatever the algorithm used."),
+        ("Both are members of one another's league.", "Both are members of each other's league."),
+    ],
+)
+def test_what_the_quote_says_passes(claim: str, quote: str) -> None:
+    assert first_mismatch(claim, quote) is None
+
+
+def test_a_verbatim_claim_is_recognised_up_to_spacing_and_final_punctuation() -> None:
+    assert is_verbatim("Iraq is a member of the United Nations", MEMBER)
+    assert is_verbatim("Iraq  is a member\nof the United Nations.", MEMBER)
+    assert not is_verbatim("Iraq is a member of the United Nations since 1945.", MEMBER)
+    assert not is_verbatim(".", MEMBER)

@@ -1,0 +1,132 @@
+"""The model judge, for real: it rejects each kind of perturbed claim, accepts faithful ones, and
+grounding with it drops what the citations do not say."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import load_corpus
+from qa_service.answering import Claim, Draft, Source, build_judge, ground
+from qa_service.answering.judging import LexicalJudge, ModelJudge
+from qa_service.settings import Settings
+
+DOCUMENTS = {d.id: d for d in load_corpus()}
+TEXT = DOCUMENTS["foreign-relations-of-iraq"].text
+BORDER = (
+    "The border that currently separates Iraq and Iran as independent states measures 1,458 "
+    "kilometers and was approved by the Algiers Agreements signed in 1975."
+)
+SUMMIT = (
+    "In 1978, Baghdad hosted an Arab League summit that condemned and sidelined Egypt for having "
+    "accepted the Camp David Accords."
+)
+TURING = (
+    "A probabilistic Turing machine is a deterministic Turing machine with an extra supply of "
+    "random bits."
+)
+FAISS = "Faiss is written in C++ with complete wrappers for Python/numpy."
+
+PERTURBED = {
+    "negation": ("In 1978, the Arab League summit in Baghdad did not condemn Egypt.", SUMMIT),
+    "number": ("In 1979, Baghdad hosted an Arab League summit that condemned Egypt.", SUMMIT),
+    "unit": ("The border between Iraq and Iran measures 1,458 miles.", BORDER),
+    "date": ("The border was approved by the Algiers Agreements signed in March 1975.", BORDER),
+    "entity": (
+        "In 1978, Baghdad hosted an Arab League summit that condemned and sidelined Jordan for "
+        "having accepted the Camp David Accords.",
+        SUMMIT,
+    ),
+    "swap": (
+        "A deterministic Turing machine is a probabilistic Turing machine with an extra supply "
+        "of random bits.",
+        TURING,
+    ),
+    "added": (
+        "In 1978, Baghdad hosted an Arab League summit that condemned Egypt and imposed an oil "
+        "embargo on it.",
+        SUMMIT,
+    ),
+}
+FAITHFUL = {
+    "paraphrase": (
+        "An Arab League summit held in Baghdad in 1978 condemned Egypt and pushed it aside for "
+        "accepting the Camp David Accords.",
+        SUMMIT,
+    ),
+    "paraphrase in another field": (
+        "A probabilistic Turing machine is a deterministic one that additionally has access to "
+        "random bits.",
+        TURING,
+    ),
+    "shortened": ("Faiss is written in C++.", FAISS),
+    "number format": ("The border between Iraq and Iran measures 1458 km.", BORDER),
+}
+
+
+@pytest.fixture(scope="module")
+def judge() -> ModelJudge:
+    return ModelJudge()
+
+
+# What the model does not yet see (README, Grounding): strict, so a model that learns it fails
+# here until the mark goes.
+MISSED = pytest.mark.xfail(
+    strict=True, reason="the model misses most swapped roles and added content"
+)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=MISSED) if k in ("swap", "added") else k for k in sorted(PERTURBED)],
+)
+def test_a_perturbed_claim_is_rejected_with_a_reason(judge: ModelJudge, kind: str) -> None:
+    (verdict,) = judge.judge([PERTURBED[kind]])
+    assert not verdict.supported
+    assert verdict.reason
+
+
+@pytest.mark.parametrize("kind", sorted(FAITHFUL))
+def test_a_faithful_claim_is_accepted(judge: ModelJudge, kind: str) -> None:
+    (verdict,) = judge.judge([FAITHFUL[kind]])
+    assert verdict.supported and verdict.reason is None
+
+
+def test_claims_are_judged_in_one_batch_in_order(judge: ModelJudge) -> None:
+    pairs = [FAITHFUL["paraphrase"], PERTURBED["negation"], (BORDER[:40], BORDER)]
+    verdicts = judge.judge(pairs)
+    assert [v.supported for v in verdicts] == [True, False, True]
+    assert verdicts[2].score == 1.0  # verbatim: no model needed
+    assert judge.judge([]) == []
+
+
+def test_the_reason_says_what_the_quote_says(judge: ModelJudge) -> None:
+    (verdict,) = judge.judge([("The border was approved in 1976.", BORDER)])
+    assert verdict.reason == "the quote says 1975, not 1976"
+
+
+def _source(quote: str) -> Source:
+    start = TEXT.index(quote)
+    return Source("foreign-relations-of-iraq", start, start + len(quote), "chunk")
+
+
+def test_grounding_drops_a_negated_and_a_renumbered_claim_and_keeps_a_verbatim_one(
+    judge: ModelJudge,
+) -> None:
+    cited = (_source(BORDER),)
+    draft = Draft(
+        [
+            Claim("The border between Iraq and Iran was not approved by any agreement.", cited),
+            Claim(BORDER.replace("1,458", "1,548"), cited),
+            Claim(BORDER, cited),
+        ]
+    )
+    answer = ground(draft, DOCUMENTS, judge)
+    assert answer.dropped == 2
+    assert answer.text == BORDER[:-1] + " [1]."
+    assert answer.citations[0].quote == BORDER
+
+
+def test_the_settings_choose_the_judge() -> None:
+    lexical = Settings(support_judge="lexical", _env_file=None)  # type: ignore[call-arg]
+    assert isinstance(build_judge(lexical), LexicalJudge)
+    assert isinstance(build_judge(Settings(_env_file=None)), ModelJudge)  # type: ignore[call-arg]
