@@ -33,7 +33,8 @@ index: setup  ## (re)build the index of corpus/documents into var/index
 
 serve: setup  ## build the index if it is missing or stale, then run the service (RAG_WORKERS processes)
 	$(BIN)/rag-index build --if-needed
-	$(BIN)/rag-serve --host $(HOST) --port $(PORT)
+	@# Fewer malloc arenas and a small oneDNN kernel cache: memory levels off under load (bench/load_test.py).
+	MALLOC_ARENA_MAX=2 ONEDNN_PRIMITIVE_CACHE_CAPACITY=8 $(BIN)/rag-serve --host $(HOST) --port $(PORT)
 
 serve-llm: setup  ## the bundled chat model at RAG_LLM_BASE_URL, for RAG_ANSWERER=generative
 	$(BIN)/python -m qa_service.local_llm

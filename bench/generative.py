@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=20)
     args = parser.parse_args()
-    service = QAService(Settings(answerer="generative", cache_size=0))
+    service = QAService(Settings(answerer="generative", cache_bytes=0))
     items = [i for i in load_eval_set().split("test") if i.answerable][: args.questions]
     first, total, kept, dropped = [], [], 0, 0
     outcomes: dict[str, int] = {}

@@ -7,9 +7,10 @@ Starts `rag-serve` on 127.0.0.1 (answer cache and rate limit off, so every reque
 full work and only the question cap sheds) once per worker count, or measures a server already
 running at --url (its process --pid, for memory). At each concurrency, one bounded asyncio
 client sends --requests questions (at most --seconds per level) and the script prints p50/p99
-of the answered ones, answered requests/s, requests shed (503/429), other failures, and the RSS
-of the server's processes. Then a soak: --soak seconds at the highest concurrency, RSS sampled
-every 10 s. The client shares the machine's cores with the server: compare rows of one run.
+of the answered ones, answered requests/s, requests shed (503/429; the client then waits
+Retry-After, as a well-behaved one does), other failures, and the RSS of the server's
+processes. Then a soak: --soak seconds at the highest concurrency, RSS sampled every 10 s.
+The client shares the machine's cores with the server: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ async def run_level(
                 level.latencies.append((time.perf_counter() - started) * 1000)
             elif response.status_code in (429, 503):
                 level.shed += 1
+                # As a well-behaved client does: wait as told (bounded by the level's deadline).
+                wait = float(response.headers.get("retry-after", 1))
+                await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
             else:
                 level.failed += 1
 

@@ -2,14 +2,16 @@
 
 - `Service`: the loaded `QAService` (a 503 while it is not ready; `loaded_service` outside a
   request);
-- `require_read`: a read (or admin) key when `RAG_READ_API_KEYS` is set, then the caller's rate
-  limit; every route that reads questions or documents depends on it;
+- `require_read`: a read (or admin) key when `RAG_READ_API_KEYS` is set, then the rate limit of
+  the key, or of the client's address without one (in-process callers, such as the eval's
+  TestClient, have none); every route that reads questions or documents depends on it;
 - `require_admin`: an admin key (without `RAG_ADMIN_API_KEYS`, a client on this machine);
 - `question_slot`: one of the `RAG_MAX_CONCURRENT_QUESTIONS` slots, or an immediate 503.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -65,7 +67,12 @@ async def require_read(request: Request) -> None:
             "its operator" + (" (the key sent is not valid)" if key else ""),
             challenge="Basic" if request.url.path.startswith("/docs") else "Bearer",
         )
-    caller = key_identity(key) if key and scope > Scope.NONE else f"client:{_client(request)}"
+    if key and scope > Scope.NONE:
+        caller = key_identity(key)
+    elif _is_network_address(_client(request)):
+        caller = f"client:{_client(request)}"
+    else:
+        return  # an in-process caller (the eval's TestClient): no address to limit
     wait = guards.rate.wait(caller)
     if wait:
         raise RateLimitedError(
@@ -113,3 +120,11 @@ def _guards(request: Request) -> Guards:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "-"
+
+
+def _is_network_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

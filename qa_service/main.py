@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
+from corpus import CorpusError
+from indexer.artifact import IndexLoadError
+from indexer.embedding import ModelError
 from qa_service import routes
 from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
@@ -50,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.service = await run_in_threadpool(QAService, settings)
         except Exception as error:  # any bad state on disk: stay up, and say so on /readyz
             app.state.startup_error = startup_failure(error)
-            logger.exception("the service is not ready: %s", error)
+            expected = isinstance(error, IndexLoadError | ModelError | CorpusError)
+            logger.error("the service is not ready: %s", error, exc_info=not expected)
         async with mcp_sessions():
             yield
 

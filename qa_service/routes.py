@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from corpus import Document
 from qa_service.dependencies import Service, question_slot, require_admin, require_read
-from qa_service.metrics import Metrics
 from qa_service.errors import http_status
+from qa_service.metrics import Metrics
 from qa_service.pipeline import DocumentNotFoundError, QAError
 from qa_service.schemas import (
     STREAM_EVENTS,

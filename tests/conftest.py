@@ -75,6 +75,8 @@ def failing_app(
 
         monkeypatch.setattr(local.app.state.service, "ask", broken)  # type: ignore[attr-defined]
         yield local
+
+
 @pytest.fixture(scope="session")
 def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The bundled SmolLM2 model behind an OpenAI-compatible API on 127.0.0.1 (xllamacpp)."""

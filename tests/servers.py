@@ -96,7 +96,7 @@ def start_local_llm(log: Path, port: int | None = None) -> LiveServer:
 
 def _when_up(server: LiveServer, probe: str, headers: dict[str, str] | None = None) -> LiveServer:
     """The server, once `probe` answers 200; its log in the error if it exits or hangs."""
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded machine loads the model slowly
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"the server exited early:\n{server.log.read_text()}")

@@ -28,8 +28,8 @@ import numpy as np
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from indexer.artifact import CorpusIndex
 from indexer.analysis import DEFAULT_ANALYZER
+from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from indexer.embedding import Vectors
 from indexer.lexical import terms

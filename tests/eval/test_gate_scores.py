@@ -15,7 +15,7 @@ from tests.eval.eval_fixtures import ITEMS, write_corpus
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
     folder = tmp_path_factory.mktemp("gate-scores")
     settings = Settings(
-        corpus_dir=write_corpus(folder / "documents"), index_dir=folder / "index", cache_size=0
+        corpus_dir=write_corpus(folder / "documents"), index_dir=folder / "index", cache_bytes=0
     )
     return start_service(settings)
 

@@ -39,7 +39,7 @@ def generative_service(
             "answerer": "generative",
             "llm_base_url": base_url,
             "llm_timeout": 2.0,
-            "cache_size": 0,
+            "cache_bytes": 0,
             **changes,
         }
     )
