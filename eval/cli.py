@@ -359,7 +359,7 @@ def support(
     ] = False,
 ) -> None:
     """Score the support judges on the benchmark: accuracy per kind and corpus, and speed."""
-    from qa_service.answering.judging import LexicalJudge, ModelJudge
+    from qa_service.answering.judging import ChecksJudge, LexicalJudge, ModelJudge
     from qa_service.answering.support_model import SupportModelError
     from qa_service.settings import Settings
 
@@ -371,6 +371,7 @@ def support(
             raise EvalError(str(error)) from error
         lexical = LexicalJudge(Settings().support_threshold)
         reports = {
+            "checks (default)": score_judge(ChecksJudge(), items),
             "model": score_judge(model, items),
             "plain checks only": score_judge(PlainChecks(), items),
             "lexical": score_judge(lexical, items),

@@ -70,11 +70,12 @@ class Settings(IndexSettings):
         description="Abstain when the best evidence scores below this (calibrated on the "
         "eval dev split)",
     )
-    support_judge: Literal["model", "lexical"] = Field(
-        "model",
-        description="Who checks that each answer sentence's citation supports it: 'model' "
-        "(plain checks and the fine-tuned cross-encoder; its threshold is in its manifest) or "
-        "'lexical' (word overlap, the first release's check)",
+    support_judge: Literal["checks", "model", "lexical"] = Field(
+        "checks",
+        description="Who checks that each answer sentence's citation supports it: 'checks' "
+        "(numbers, units, dates, names and negation compared, then most content words shared), "
+        "'model' (the same checks, then the fine-tuned cross-encoder; experimental: its "
+        "threshold is in its manifest) or 'lexical' (word overlap, the first release's check)",
     )
     support_threshold: float = Field(
         0.75,

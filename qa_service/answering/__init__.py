@@ -29,7 +29,7 @@ from qa_service.answering.grounding import (
     ground,
     with_markers,
 )
-from qa_service.answering.judging import LexicalJudge, ModelJudge
+from qa_service.answering.judging import ChecksJudge, LexicalJudge, ModelJudge
 from qa_service.answering.roles import (
     AnswerContext,
     Answerer,
@@ -102,4 +102,6 @@ def build_judge(settings: Settings) -> SupportJudge:
     """The support judge the settings name (the model loads here, once)."""
     if settings.support_judge == "lexical":
         return LexicalJudge(settings.support_threshold)
-    return ModelJudge()
+    if settings.support_judge == "model":
+        return ModelJudge()
+    return ChecksJudge()

@@ -1,9 +1,14 @@
 """(claim, quote) -> verdict: the support judges that grounding can use.
 
-`ModelJudge`, the default, checks meaning: a claim that is a piece of its quote is supported as
-it stands; otherwise plain checks (`contradictions`: numbers, units, months, names, negation)
-reject what they can explain, and the fine-tuned cross-encoder (`support_model`) reads the rest
-(swapped roles, added content, paraphrase), all of an answer's claims in one batch.
+`ChecksJudge`, the default: a claim that is a piece of its quote is supported as it stands;
+otherwise plain checks (`contradictions`: numbers, units, months, names, negation) reject what
+they can explain with a reason, and what they leave must still share most of its content words
+with the quote (`CHECKS_OVERLAP`), so a sentence about something else cannot pass.
+
+`ModelJudge` puts the fine-tuned cross-encoder (`support_model`) in place of that overlap floor,
+for swapped roles, added content and paraphrase; trained as `training/` does today it scores no
+better than chance on the benchmark's undecided pairs (`rag-eval support`), so it is not the
+default until a better one is trained.
 
 `LexicalJudge` is the word-overlap check of the first release: the share of the claim's content
 terms found in the quote, and no support at all when the claim carries a number the quote does
@@ -47,6 +52,25 @@ class LexicalJudge:
             supported = score >= self._threshold
             reason = None if supported else "the quote lacks words or numbers of the claim"
             verdicts.append(Verdict(supported, score, reason))
+        return verdicts
+
+
+# The share of a claim's content terms its quote must hold when no plain check decides: on the
+# support benchmark (`rag-eval support`), 0.6 keeps 92% of faithful claims where 0.7 keeps 81%.
+CHECKS_OVERLAP = 0.6
+
+
+class ChecksJudge:
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        verdicts = []
+        for claim, quote in pairs:
+            verdict = plain_verdict(claim, quote)
+            if verdict is None:
+                score = overlap_support(claim, quote)
+                supported = score >= CHECKS_OVERLAP
+                reason = None if supported else _unsupported(claim, quote)
+                verdict = Verdict(supported, score, reason)
+            verdicts.append(verdict)
         return verdicts
 
 
