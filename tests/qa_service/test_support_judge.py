@@ -7,7 +7,7 @@ import pytest
 
 from corpus import load_corpus
 from qa_service.answering import Claim, Draft, Source, build_judge, ground
-from qa_service.answering.judging import LexicalJudge, ModelJudge
+from qa_service.answering.judging import ChecksJudge, LexicalJudge, ModelJudge
 from qa_service.settings import Settings
 
 DOCUMENTS = {d.id: d for d in load_corpus()}
@@ -129,4 +129,19 @@ def test_grounding_drops_a_negated_and_a_renumbered_claim_and_keeps_a_verbatim_o
 def test_the_settings_choose_the_judge() -> None:
     lexical = Settings(support_judge="lexical", _env_file=None)  # type: ignore[call-arg]
     assert isinstance(build_judge(lexical), LexicalJudge)
-    assert isinstance(build_judge(Settings(_env_file=None)), ModelJudge)  # type: ignore[call-arg]
+    model = Settings(support_judge="model", _env_file=None)  # type: ignore[call-arg]
+    assert isinstance(build_judge(model), ModelJudge)
+    assert isinstance(build_judge(Settings(_env_file=None)), ChecksJudge)  # type: ignore[call-arg]
+
+
+def test_the_default_judge_refuses_a_sentence_about_something_else() -> None:
+    quote = "The treaty was signed in 1975 by Iraq and Iran."
+    verdicts = ChecksJudge().judge(
+        [
+            ("Iraq and Iran signed the treaty in 1975.", quote),  # reordered: kept
+            ("Iraq never signed the treaty.", quote),  # negation: a plain check
+            ("Fuad Hussein resigned to run for president.", quote),  # unrelated: the floor
+        ]
+    )
+    assert [v.supported for v in verdicts] == [True, False, False]
+    assert all(v.reason for v in verdicts[1:])
