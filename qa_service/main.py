@@ -206,6 +206,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "built_at": manifest.built_at,
             "embedding_model": manifest.embedding.name,
             "stale": qa.stale,
+            "evidence_gate": {
+                "calibrated": qa.roles.gate_setup.calibrated,
+                "detail": qa.roles.gate_setup.detail,
+            },
         }
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)

@@ -20,11 +20,27 @@ from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
 from indexer.embedding import Embedder
 from indexer.lexical import terms
-from qa_service.answering import AnswerContext, Question, abstain, build_roles, ground
+from qa_service.answering import (
+    AnswerContext,
+    Question,
+    Source,
+    abstain,
+    build_roles,
+    ground,
+    short_answer,
+)
 from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
 from qa_service.retrieval import FusionParams, Hit, Retriever
-from qa_service.schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
+from qa_service.schemas import (
+    AskRequest,
+    AskResponse,
+    Citation,
+    Passage,
+    SearchRequest,
+    SearchResponse,
+    ShortAnswer,
+)
 from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -133,6 +149,7 @@ class QAService:
             answer = ground(draft, self.index.documents, self.roles.judge)
         else:
             answer = abstain(decision.reason or "the passages do not hold the answer")
+        short = self.short_answer(query, answer.citations)
         timings = retrieval.timings
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -141,6 +158,7 @@ class QAService:
         response = AskResponse(
             answer=answer.text,
             abstained=answer.abstained,
+            short_answer=short,
             citations=answer.citations,
             abstention_reason=answer.abstention_reason,
             dropped_claims=answer.dropped,
@@ -150,6 +168,15 @@ class QAService:
         )
         self._cache.put(key, response)
         return response
+
+    @staticmethod
+    def short_answer(query: str, citations: list[Citation]) -> ShortAnswer | None:
+        """The words of a cited sentence that answer a fact question, if they can be told."""
+        cited = [(Source(c.doc_id, c.start, c.end, c.chunk_id), c.quote) for c in citations]
+        span = short_answer(query, cited)
+        if span is None:
+            return None
+        return ShortAnswer(text=span.text, doc_id=span.doc_id, start=span.start, end=span.end)
 
     def search(self, request: SearchRequest) -> SearchResponse:
         query = " ".join(request.query.split())

@@ -71,6 +71,7 @@ h2{font-size:15px;font-weight:650;color:#111827;line-height:1.3;overflow:hidden;
 .num{flex:none;margin-right:2px;min-width:18px;height:18px;margin-top:1px;border-radius:999px;border:1px solid #d1d5db;display:grid;place-items:center;font-size:10.5px;font-weight:700;color:#374151}
 .st{font-weight:600;color:#111827}
 .ss{color:#4b5563}
+.short{display:inline-block;margin-bottom:4px;font-size:1.05em}
 .abstain{background:#fffbeb;border-color:#fcd34d;color:#78350f}
 .tag{display:flex;align-items:center;gap:6px;font-size:12px;font-weight:650;margin-bottom:3px}
 .tag svg{width:15px;height:15px}
@@ -140,7 +141,8 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
       .map((t) => ({
         q: t.q,
         a: t.a && typeof t.a.text === "string"
-          ? { ...t.a, citations: Array.isArray(t.a.citations) ? t.a.citations.map(cleanCitation) : [] } : null,
+          ? { ...t.a, citations: Array.isArray(t.a.citations) ? t.a.citations.map(cleanCitation) : [],
+            short: typeof t.a.short === "string" ? t.a.short : "" } : null,
         err: t.a ? null : t.err && typeof t.err === "object" ? t.err
           : fail("Interrupted", "The page was reloaded before the answer finished.", "stopped"),
         partial: typeof t.partial === "string" ? t.partial : "",
@@ -311,6 +313,8 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
         h("span", { class: "hint" }, "Try rephrasing, or ask about something the documents cover."));
     }
     const b = h("div", { class: "bubble bot" }, ...answerNodes(a.text, a.citations, true));
+    // The words that answer a fact question come first, above the sentences that say them.
+    if (a.short) b.prepend(h("strong", { class: "short" }, a.short), h("br"));
     const groups = new Map(); // one line per passage, however many markers point at it
     for (const c of a.citations) {
       const k = c.title + "\n" + c.section, g = groups.get(k) || { c, n: [] };
@@ -482,6 +486,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
           turn.a = {
             text: String(data.answer ?? ""), abstained: !!data.abstained, query: String(data.query ?? ""),
             citations: (Array.isArray(data.citations) ? data.citations : []).map(cleanCitation),
+            short: data.short_answer && typeof data.short_answer.text === "string" ? data.short_answer.text : "",
           };
           break;
         } else if (event === "error") {
