@@ -42,9 +42,8 @@ check: setup  ## lint, formatting and strict typing
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-eval: setup  ## the eval on the test split, with the quality gate
-	$(BIN)/rag-index build --if-needed
-	$(BIN)/rag-eval run --split test --gate
+eval: setup  ## every eval corpus's test split, each on its own index, with its quality gate
+	$(BIN)/rag-eval run --all-corpora --split test --gate
 
 bench: setup  ## build and query benchmarks; they print figures, they assert nothing
 	$(BIN)/rag-index build --if-needed

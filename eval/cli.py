@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,24 +19,46 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from starlette.types import ASGIApp
 
-from corpus import DEFAULT_CORPUS_DIR, CorpusError, load_corpus
+from corpus import CorpusError, load_corpus
 from eval.compare import LATENCY_TOLERANCE, TOLERANCE, Comparison, compare_runs
-from eval.corpora import corpus_folder, gold_file
-from eval.dataset import EVAL_SET, EvalItem, load_eval_set
+from eval.corpora import SHIPPED, EvalCorpus, corpus_folder, eval_corpora, get_corpus, gold_file
+from eval.dataset import EvalItem, load_eval_set
 from eval.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
-from eval.errors import EvalError, GoldDataError
-from eval.gate import DEFAULT_GATE, GateResult, check_gate, load_gate
-from eval.metrics.catalogue import METRICS
+from eval.errors import EvalError, GoldDataError, ServiceError
+from eval.gate import DEFAULT_GATE, GateResult, Threshold, check_gate, load_gate
+from eval.gate_scores import collect_scores
+from eval.indexes import corpus_settings, ensure_index
+from eval.metrics.catalogue import CATALOGUE, METRICS
 from eval.metrics.support import THRESHOLD, SupportScorer
 from eval.records import RESULTS, ItemRecord, RunInfo, RunSummary, read_run, write_run
 from eval.reports import write_reports
+from eval.reports.markdown import render_sweep
 from eval.reports.tables import failed_checks, format_value
 from eval.runner import DEFAULT_APP, check_gold, open_client, run_items
 from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
+from eval.sweep import sweep
+from indexer.artifact import IndexLoadError
+from indexer.embedding import Embedder, ModelError
+from qa_service.main import create_app
+from qa_service.pipeline import QAService
 
 RUNS_DIR = Path("var/eval")
+# What `--all-corpora` prints side by side at the end (every metric is in each corpus's report).
+OVERVIEW = (
+    "retrieval.recall@5",
+    "answer.hit",
+    "short_answer.exact",
+    "short_answer.f1",
+    "faithfulness.fully_supported",
+    "citations.validity",
+    "abstention.recall",
+    "abstention.false_rate",
+    "grounding.dropped_rate",
+    "latency.wall_p50_ms",
+)
 
 app = typer.Typer(
     help="Evaluate the QA service on the gold eval set: metrics, reports, a quality gate.",
@@ -62,76 +85,198 @@ def _exit_on_eval_error() -> Iterator[None]:
         raise typer.Exit(2) from error
 
 
+@dataclass(frozen=True)
+class _CorpusRun:
+    """One corpus of a run, loaded and checked before anything slow starts."""
+
+    corpus: EvalCorpus
+    items: list[EvalItem]
+    texts: dict[str, str]
+    thresholds: list[Threshold]
+    folder: Path
+
+
 @app.command()
 def run(
     split: Annotated[Split, typer.Option(help="Which questions to ask.")] = Split.test,
+    corpus: Annotated[
+        str, typer.Option(help="The eval corpus: its documents and gold file (eval/corpora.py).")
+    ] = SHIPPED,
+    all_corpora: Annotated[
+        bool,
+        typer.Option(
+            "--all-corpora", help="Every eval corpus in turn, each into <run directory>/<corpus>."
+        ),
+    ] = False,
     url: Annotated[
         str | None,
-        typer.Option(help="Base URL of a running service; without it the app runs in process."),
+        typer.Option(
+            help="Base URL of a running service (serving --corpus); without it the service "
+            "runs in process on the corpus's own index, built under var/eval/indexes when stale."
+        ),
     ] = None,
     app_path: Annotated[
-        str, typer.Option("--app", help="The app to run in process, as module:attribute.")
-    ] = DEFAULT_APP,
+        str | None,
+        typer.Option("--app", help="Another app to run in process, as module:attribute."),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Run directory to write.", show_default="var/eval/<--name or timestamp>"),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name of the run directory.")] = None,
     gate: Annotated[
-        bool, typer.Option("--gate", help="Exit 1 unless every threshold in --config is met.")
+        bool,
+        typer.Option("--gate", help="Exit 1 unless each corpus meets its thresholds in --config."),
     ] = False,
     config: Annotated[
         Path, typer.Option(help="Gate thresholds (TOML).", show_default="eval/gate.toml")
     ] = DEFAULT_GATE,
     eval_set: Annotated[
-        Path,
-        typer.Option(help="The gold eval set (JSONL).", show_default="eval/data/eval_set.jsonl"),
-    ] = EVAL_SET,
-    corpus_dir: Annotated[
-        Path,
-        typer.Option(
-            "--corpus",
-            help="The corpus folder the gold quotes point into.",
-            show_default="corpus/documents",
-        ),
-    ] = DEFAULT_CORPUS_DIR,
+        Path | None,
+        typer.Option(help="Another gold file (JSONL) for --corpus.", show_default=False),
+    ] = None,
+    documents: Annotated[
+        Path | None,
+        typer.Option(help="Another documents folder for --corpus.", show_default=False),
+    ] = None,
     embedding_model: Annotated[
         str, typer.Option(help="Model for the support score: a name or a model folder.")
     ] = DEFAULT_MODEL,
 ) -> None:
     """Ask every question of a split, score the answers, write results and reports."""
     with _exit_on_eval_error():
-        thresholds = load_gate(config) if gate else []
-        items = _load_items(eval_set, split)
-        texts = _load_texts(corpus_dir)
-        check_gold(items, texts)  # before the model and the app take their time to load
-        created = datetime.now(UTC)
-        folder = out or RUNS_DIR / (name or created.strftime("%Y%m%d-%H%M%S"))
-        if (folder / RESULTS).exists():
-            raise EvalError(f"{folder} already holds a run: pass another --name or --out")
-        scorer = SupportScorer(SentenceTransformerEmbedder(embedding_model))
-        with open_client(url, app_path) as client:
-            records = _with_progress(
-                len(items), lambda report: run_items(client, items, texts, scorer, report)
+        if all_corpora and (url or app_path or eval_set or documents):
+            raise EvalError(
+                "--all-corpora runs each corpus in process on its own index: drop --url, --app, "
+                "--eval-set and --documents, or pick one --corpus"
             )
-        info = RunInfo(
-            created=created.isoformat(timespec="seconds"),
-            split=split.value,
-            target=url or app_path,
-            eval_set=str(eval_set),
-            embedding_model=embedding_model,
-            support_threshold=THRESHOLD,
+        created = datetime.now(UTC)
+        base = out or RUNS_DIR / (name or created.strftime("%Y%m%d-%H%M%S"))
+        corpora = (
+            list(eval_corpora().values()) if all_corpora else [_corpus(corpus, eval_set, documents)]
         )
-        summary = summarise(records, info)
-        write_run(folder, records, summary)
-        write_reports(folder, records, summary)
+        runs = [
+            _prepare(c, split, base / c.name if all_corpora else base, config if gate else None)
+            for c in corpora
+        ]
+        scorer = SupportScorer(SentenceTransformerEmbedder(embedding_model))
+        summaries: dict[str, RunSummary] = {}
+        failed = False
+        for planned in runs:
+            info = RunInfo(
+                created=created.isoformat(timespec="seconds"),
+                corpus=planned.corpus.name,
+                split=split.value,
+                target=url or app_path or f"in process on {planned.corpus.name}",
+                eval_set=str(planned.corpus.gold),
+                embedding_model=embedding_model,
+                support_threshold=THRESHOLD,
+            )
+            summary = _run_corpus(planned, info, scorer, url, app_path)
+            summaries[planned.corpus.name] = summary
+            if gate:
+                results = check_gate(summary.overall, planned.thresholds)
+                _print_gate(planned.corpus.name, results)
+                failed |= not all(result.passed for result in results)
+    if len(summaries) > 1:
+        _print_overview(summaries)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _corpus(name: str, eval_set: Path | None, documents: Path | None) -> EvalCorpus:
+    """The named corpus, or the gold file and documents folder given in its place."""
+    if eval_set and documents:
+        return EvalCorpus(name, documents, eval_set)
+    known = get_corpus(name)
+    return EvalCorpus(name, documents or known.documents, eval_set or known.gold)
+
+
+def _prepare(corpus: EvalCorpus, split: Split, folder: Path, config: Path | None) -> _CorpusRun:
+    """Load and check a corpus's gold items, documents and thresholds; fail before any model."""
+    thresholds = load_gate(config, corpus.name) if config else []
+    items = _load_items(corpus.gold, split)
+    texts = _load_texts(corpus.documents)
+    check_gold(items, texts)
+    if (folder / RESULTS).exists():
+        raise EvalError(f"{folder} already holds a run: pass another --name or --out")
+    return _CorpusRun(corpus, items, texts, thresholds, folder)
+
+
+def _run_corpus(
+    planned: _CorpusRun,
+    info: RunInfo,
+    scorer: SupportScorer,
+    url: str | None,
+    app_path: str | None,
+) -> RunSummary:
+    """Ask one corpus's questions (building its index first when the service runs here)."""
+    target: ASGIApp | str | None = app_path
+    if url is None and app_path is None:
+        settings = corpus_settings(planned.corpus)
+        reasons = ensure_index(settings)
+        if reasons:
+            err_console.print(f"built {settings.index_dir}: {'; '.join(reasons)}", markup=False)
+        target = create_app(settings)
+    with open_client(url, target or DEFAULT_APP) as client:
+        records = _with_progress(
+            len(planned.items),
+            lambda report: run_items(client, planned.items, planned.texts, scorer, report),
+        )
+    summary = summarise(records, info)
+    write_run(planned.folder, records, summary)
+    write_reports(planned.folder, records, summary)
     _print_summary(summary)
-    out_console.print(f"wrote {folder}/ (results.jsonl, summary.json, report.md, report.html)")
-    if gate:
-        results = check_gate(summary.overall, thresholds)
-        _print_gate(results)
-        if not all(result.passed for result in results):
-            raise typer.Exit(1)
+    out_console.print(
+        f"wrote {planned.folder}/ (results.jsonl, summary.json, report.md, report.html)"
+    )
+    return summary
+
+
+@app.command("sweep")
+def sweep_thresholds(
+    corpus: Annotated[str, typer.Option(help="The eval corpus (eval/corpora.py).")] = SHIPPED,
+    all_corpora: Annotated[
+        bool, typer.Option("--all-corpora", help="Every eval corpus in turn.")
+    ] = False,
+    split: Annotated[
+        Split, typer.Option(help="Which questions; thresholds are chosen on dev, never on test.")
+    ] = Split.dev,
+    steps: Annotated[int, typer.Option(min=1, help="Rows of the table, less one.")] = 20,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write.", show_default="var/eval/<--name or sweep-timestamp>"),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the folder.")] = None,
+) -> None:
+    """Record the evidence gate's score for every question, in process, and sweep the abstention
+    threshold: unanswerable questions abstained vs. answerable ones falsely abstained."""
+    with _exit_on_eval_error():
+        corpora = list(eval_corpora().values()) if all_corpora else [get_corpus(corpus)]
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        base = out or RUNS_DIR / (name or f"sweep-{stamp}")
+        planned = [(c, _load_items(c.gold, split)) for c in corpora]
+        embedder: Embedder | None = None
+        for eval_corpus, items in planned:
+            settings = corpus_settings(eval_corpus)
+            ensure_index(settings)
+            try:
+                embedder = embedder or Embedder(
+                    settings.embedding_model, settings.torch_threads, settings.embed_batch_size
+                )
+                service = QAService(settings, embedder)
+            except (CorpusError, IndexLoadError, ModelError) as error:
+                raise ServiceError(
+                    f"the service cannot start on {eval_corpus.name}: {error}"
+                ) from error
+            result = sweep(eval_corpus.name, split.value, collect_scores(service, items), steps)
+            folder = base / eval_corpus.name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "sweep.json").write_text(result.model_dump_json(indent=2) + "\n")
+            report = render_sweep(result)
+            (folder / "sweep.md").write_text(report, encoding="utf-8")
+            out_console.print(report, markup=False)
+            out_console.print(f"wrote {folder}/ (sweep.json, sweep.md)")
 
 
 @app.command("import-squad")
@@ -226,7 +371,8 @@ def _with_progress(
 
 
 def _print_summary(summary: RunSummary) -> None:
-    table = Table(title=f"{summary.run.split}: {summary.overall.questions} questions")
+    run = summary.run
+    table = Table(title=f"{run.corpus}, {run.split}: {summary.overall.questions} questions")
     table.add_column("metric")
     table.add_column("name", style="dim")
     table.add_column("value", justify="right")
@@ -236,14 +382,28 @@ def _print_summary(summary: RunSummary) -> None:
     out_console.print(table)
 
 
-def _print_gate(results: list[GateResult]) -> None:
+def _print_gate(corpus: str, results: list[GateResult]) -> None:
     failed = [result for result in results if not result.passed]
     if not failed:
-        out_console.print(f"gate passed: all {len(results)} thresholds met")
+        out_console.print(f"gate passed ({corpus}): all {len(results)} thresholds met")
         return
-    out_console.print(f"gate FAILED: {len(failed)} of {len(results)} thresholds not met")
+    out_console.print(f"gate FAILED ({corpus}): {len(failed)} of {len(results)} thresholds not met")
     for result in failed:
         out_console.print(f"  {result.describe()}", markup=False)
+
+
+def _print_overview(summaries: dict[str, RunSummary]) -> None:
+    """The headline metrics side by side, one column per corpus."""
+    table = Table(title="by corpus")
+    table.add_column("metric")
+    for corpus in summaries:
+        table.add_column(corpus, justify="right")
+    table.add_row("questions", *(str(s.overall.questions) for s in summaries.values()))
+    for metric in OVERVIEW:
+        info = CATALOGUE[metric]
+        values = (format_value(info, s.overall.metrics.get(metric)) for s in summaries.values())
+        table.add_row(info.label, *values)
+    out_console.print(table)
 
 
 def _print_comparison(comparison: Comparison) -> None:

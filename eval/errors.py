@@ -3,6 +3,7 @@
 EvalError
 ├── GoldDataError     the eval set does not match the corpus
 ├── ServiceError      the QA service did not answer a question with a valid AskResponse
+├── IndexBuildError   an eval corpus's index cannot be built
 ├── ModelLoadError    the embedding model for support scoring cannot be loaded
 ├── GateConfigError   the thresholds file is missing or malformed
 └── RunDirError       a run directory cannot be read (compare, reports)
@@ -20,6 +21,10 @@ class GoldDataError(EvalError):
 
 
 class ServiceError(EvalError):
+    pass
+
+
+class IndexBuildError(EvalError):
     pass
 
 

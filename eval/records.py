@@ -34,6 +34,7 @@ class ItemRecord(BaseModel, frozen=True):
 
 class RunInfo(BaseModel, frozen=True):
     created: str  # ISO 8601, UTC
+    corpus: str = "shipped"  # the eval corpus (eval/corpora.py) whose gold file was asked
     split: str
     target: str  # the service evaluated: a URL, or the in-process app's import path
     eval_set: str
@@ -45,6 +46,7 @@ class GroupSummary(BaseModel, frozen=True):
     questions: int
     passed: int
     metrics: dict[str, float | None]  # every catalogue metric; None where none applies
+    abstention_reasons: dict[str, int] = {}  # the service's abstention_reason -> how often
 
 
 class RunSummary(BaseModel, frozen=True):

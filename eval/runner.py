@@ -48,15 +48,17 @@ class AskClient(Protocol):
 
 
 @contextmanager
-def open_client(url: str | None, app: str = DEFAULT_APP) -> Iterator[AskClient]:
-    """A client for the service at `url`, or for the app `module:attribute` run in process."""
+def open_client(url: str | None, app: ASGIApp | str = DEFAULT_APP) -> Iterator[AskClient]:
+    """A client for the service at `url`, or for `app` (an app, or its `module:attribute`) run
+    in process."""
     if url:
         with httpx.Client(base_url=url, timeout=TIMEOUT_S) as http_client:
             yield http_client
         return
     from fastapi.testclient import TestClient
 
-    asgi_app = import_app(app)
+    asgi_app = import_app(app) if isinstance(app, str) else app
+    label = app if isinstance(app, str) else "the service"
     with ExitStack() as stack:
         try:
             # Server errors come back as 500 responses, as they would over HTTP; entering the
@@ -64,7 +66,7 @@ def open_client(url: str | None, app: str = DEFAULT_APP) -> Iterator[AskClient]:
             client = stack.enter_context(TestClient(asgi_app, raise_server_exceptions=False))
         except Exception as error:  # whatever the app raises at start-up stops the run here
             raise ServiceError(
-                f"{app} failed to start in process ({type(error).__name__}: {error}): fix that "
+                f"{label} failed to start in process ({type(error).__name__}: {error}): fix that "
                 "first (is the index built? `rag-index build`), or pass --url of a running service"
             ) from error
         yield client
@@ -93,13 +95,18 @@ def check_gold(items: Sequence[EvalItem], texts: DocumentTexts) -> None:
                 locate_evidence(evidence, texts)
 
 
-def ask(client: AskClient, item: EvalItem) -> tuple[AskResponse, float]:
-    """The service's answer to one item, and the request's wall time in milliseconds."""
-    request = AskRequest(
+def request_for(item: EvalItem) -> AskRequest:
+    """The request the eval sends for an item: its question and history, ten passages."""
+    return AskRequest(
         question=item.question,
         top_k=TOP_K,
         history=[Turn(role=turn.role, content=turn.content) for turn in item.history],
     )
+
+
+def ask(client: AskClient, item: EvalItem) -> tuple[AskResponse, float]:
+    """The service's answer to one item, and the request's wall time in milliseconds."""
+    request = request_for(item)
     started = time.perf_counter()
     try:
         reply = client.post("/ask", json=request.model_dump(mode="json"))

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from eval.dataset import EvalItem
-from eval.metrics.answer import score_answer
+from eval.metrics.answer import score_answer, score_short_answer
 from eval.metrics.citations import (
     cited_text,
     gold_coverage,
     gold_overlap,
     precise_markers,
+    short_answer_problems,
     validity_problems,
 )
 from eval.metrics.faithfulness import ground, score_faithfulness
@@ -75,13 +76,25 @@ def score_item(
             answer = score_answer(response.answer, (item.answer, *item.aliases), item.answer_items)
             metrics |= {"answer.hit": float(answer.hit), "answer.f1": answer.token_f1}
         checks["answer"] = metrics["answer.hit"] == 1.0
+        short = (
+            None if response.abstained or response.short_answer is None else response.short_answer
+        )
+        short_scores = score_short_answer(
+            short.text if short else None, (item.answer, *item.aliases)
+        )
+        metrics["short_answer.exact"] = float(short_scores.hit)
+        metrics["short_answer.f1"] = short_scores.token_f1
+    sentences = [] if response.abstained else split_sentences(response.answer)
+    drafted = len(sentences) + response.dropped_claims
+    if drafted:
+        metrics["grounding.dropped_rate"] = response.dropped_claims / drafted
     if response.abstained and not response.citations:
         return ItemScore(metrics=metrics, checks=checks)
 
-    sentences = [] if response.abstained else split_sentences(response.answer)
     problems = validity_problems(
         response.answer, sentences, response.citations, texts, abstained=response.abstained
     )
+    problems += short_answer_problems(response.short_answer, response.citations, texts)
     metrics["citations.validity"] = float(not problems)
     checks["citations_valid"] = not problems
     if response.abstained:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from statistics import fmean
 
@@ -48,10 +48,14 @@ def summarise_group(records: Sequence[ItemRecord]) -> GroupSummary:
         "latency.service_p50_ms": percentile(total, 50),
         "latency.service_p95_ms": percentile(total, 95),
     }
+    reasons = Counter(
+        r.response.abstention_reason or "(no reason given)" for r in records if r.response.abstained
+    )
     return GroupSummary(
         questions=len(records),
         passed=sum(1 for record in records if record.passed),
         metrics=values,
+        abstention_reasons=dict(reasons.most_common()),
     )
 
 

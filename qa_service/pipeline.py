@@ -137,12 +137,9 @@ class QAService:
         if cached is not None:
             elapsed = (time.perf_counter() - started) * 1000
             return cached.model_copy(update={"timings_ms": {"cache": elapsed, "total": elapsed}})
-        query = resolve_query(request.question, request.history)
-        retrieval = self.retrieve(query, max(request.top_k, self.settings.answer_passages))
+        context, retrieval = self.answer_context(request)
+        query = retrieval.question.text
         answer_started = time.perf_counter()
-        context = AnswerContext(
-            request.question, request.history, retrieval.question, retrieval.hits
-        )
         decision = self.roles.gate.decide(context)
         if decision.answerable:
             draft = self.roles.answerer.draft(context)
@@ -177,6 +174,16 @@ class QAService:
         if span is None:
             return None
         return ShortAnswer(text=span.text, doc_id=span.doc_id, start=span.start, end=span.end)
+
+    def answer_context(self, request: AskRequest) -> tuple[AnswerContext, Retrieval]:
+        """What the answering roles read for a request (the question resolved against the
+        history, embedded, and its passages), and the retrieval behind it."""
+        query = resolve_query(request.question, request.history)
+        retrieval = self.retrieve(query, max(request.top_k, self.settings.answer_passages))
+        context = AnswerContext(
+            request.question, request.history, retrieval.question, retrieval.hits
+        )
+        return context, retrieval
 
     def search(self, request: SearchRequest) -> SearchResponse:
         query = " ".join(request.query.split())

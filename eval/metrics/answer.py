@@ -1,4 +1,5 @@
-"""Answer text + gold answer -> answer hit and SQuAD token F1 for one answerable question."""
+"""Answer text + gold answer -> answer hit and SQuAD token F1 for one answerable question; the
+short answer's SQuAD exact match and token F1."""
 
 from __future__ import annotations
 
@@ -45,6 +46,24 @@ def token_f1(prediction: str, gold: str) -> float:
     precision = common / len(predicted)
     recall = common / len(expected)
     return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, gold: str) -> bool:
+    """SQuAD exact match: equal after `normalise_squad`."""
+    return normalise_squad(prediction) == normalise_squad(gold)
+
+
+def score_short_answer(short: str | None, golds: Sequence[str]) -> AnswerScores:
+    """The short answer against the gold answer and its aliases; None (no short answer) is wrong.
+
+    `hit` is exact match here: the best over the golds, as SQuAD scores it.
+    """
+    if short is None:
+        return AnswerScores(hit=False, token_f1=0.0)
+    return AnswerScores(
+        hit=any(exact_match(short, gold) for gold in golds),
+        token_f1=max(token_f1(short, gold) for gold in golds),
+    )
 
 
 def score_answer(answer: str, golds: Sequence[str], items: Sequence[str]) -> AnswerScores:

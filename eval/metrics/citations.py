@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from eval.metrics.spans import DocumentTexts, Span
 from eval.metrics.support import SupportJudgement, SupportScorer
 from eval.metrics.text import AnswerSentence, markers_in
-from qa_service.schemas import Citation
+from qa_service.schemas import Citation, ShortAnswer
 
 
 def cited_text(citation: Citation, texts: DocumentTexts) -> str:
@@ -58,6 +58,26 @@ def validity_problems(
     if not abstained:
         problems += [f"sentence without a marker: {s.plain!r}" for s in sentences if not s.markers]
     return problems
+
+
+def short_answer_problems(
+    short: ShortAnswer | None, citations: Sequence[Citation], texts: DocumentTexts
+) -> list[str]:
+    """How a short answer breaks the contract: its text is not the document's text at its
+    offsets, or it lies outside every cited span; [] when it is valid or absent."""
+    if short is None:
+        return []
+    text = texts.get(short.doc_id, "")
+    if not 0 <= short.start < short.end <= len(text) or text[short.start : short.end] != short.text:
+        return [
+            f"short answer {short.text!r} differs from {short.doc_id}[{short.start}:{short.end}]"
+        ]
+    if not any(
+        c.doc_id == short.doc_id and c.start <= short.start and short.end <= c.end
+        for c in citations
+    ):
+        return [f"short answer {short.text!r} lies outside every cited span"]
+    return []
 
 
 def precise_markers(

@@ -16,6 +16,7 @@ from eval.reports.charts import bar_chart
 from eval.reports.tables import (
     Table,
     format_value,
+    reasons_table,
     split_table,
     support_scores,
     timings_table,
@@ -197,7 +198,8 @@ def charts(records: Sequence[ItemRecord], summary: RunSummary) -> str:
 def render_html(records: Sequence[ItemRecord], summary: RunSummary) -> str:
     run = summary.run
     meta = (
-        f"<p>split <b>{escape(run.split)}</b> · target <code>{escape(run.target)}</code> · "
+        f"<p>corpus <b>{escape(run.corpus)}</b> · split <b>{escape(run.split)}</b> · "
+        f"target <code>{escape(run.target)}</code> · "
         f"eval set <code>{escape(run.eval_set)}</code> · {summary.overall.questions} questions, "
         f"{summary.overall.passed} passed every check · support scored with "
         f"<code>{escape(run.embedding_model)}</code>, threshold {run.support_threshold:g}</p>"
@@ -214,6 +216,8 @@ def render_html(records: Sequence[ItemRecord], summary: RunSummary) -> str:
             html_table(type_table(summary)),
             "<h2>Service timings</h2>",
             html_table(timings_table(summary), numeric_from=1),
+            "<h2>Abstention reasons</h2>",
+            html_table(reasons_table(summary), numeric_from=1),
             "<h2>Questions</h2>",
             question_table(records),
         ]

@@ -46,6 +46,12 @@ def timings_table(summary: RunSummary) -> Table:
     return ["service stage", "p50 (ms)", "p95 (ms)"], rows
 
 
+def reasons_table(summary: RunSummary) -> Table:
+    """How often each abstention reason was given, over the whole run."""
+    rows = [[reason, str(n)] for reason, n in summary.overall.abstention_reasons.items()]
+    return ["abstention reason", "questions"], rows
+
+
 def failed_checks(record: ItemRecord) -> list[str]:
     return [check for check in CHECKS if record.score.checks.get(check) is False]
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics.answer import answer_hit, score_answer, token_f1
+from eval.metrics.answer import (
+    AnswerScores,
+    answer_hit,
+    exact_match,
+    score_answer,
+    score_short_answer,
+    token_f1,
+)
 
 
 def test_hit_ignores_case_white_space_and_markers() -> None:
@@ -41,3 +48,17 @@ def test_token_f1_takes_the_best_gold_form() -> None:
     scores = score_answer("al-Maliki", ["Nouri al-Maliki", "al-Maliki"], [])
     assert scores.token_f1 == 1.0
     assert token_f1("al-Maliki", "Nouri al-Maliki") == pytest.approx(2 / 3)
+
+
+def test_exact_match_is_squad_normalised() -> None:
+    assert exact_match("The 1,458 km.", "1,458 km")
+    assert exact_match("“Arab League”", "arab league")
+    assert not exact_match("1,458 kilometers", "1,458 km")
+
+
+def test_a_short_answer_takes_the_best_gold_form_and_none_is_wrong() -> None:
+    scores = score_short_answer("in 1936", ["1936", "in 1936"])
+    assert scores.hit and scores.token_f1 == 1.0
+    partial = score_short_answer("the year 1936", ["1936"])
+    assert not partial.hit and partial.token_f1 == pytest.approx(2 / 3)
+    assert score_short_answer(None, ["1936"]) == AnswerScores(hit=False, token_f1=0.0)

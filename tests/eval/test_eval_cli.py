@@ -24,14 +24,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "tests.eval.eval_fake_service:app",
         "--eval-set",
         str(eval_set),
-        "--corpus",
+        "--documents",
         str(corpus),
     ]
 
 
 def gate_file(tmp_path: Path, minimum_hit: float) -> Path:
     path = tmp_path / "gate.toml"
-    path.write_text(f'[min]\n"answer.hit" = {minimum_hit}\n"citations.validity" = 1.0\n')
+    path.write_text(f'[shipped.min]\n"answer.hit" = {minimum_hit}\n"citations.validity" = 1.0\n')
     return path
 
 
@@ -44,7 +44,7 @@ def test_run_writes_the_run_directory_and_passes_a_met_gate(
         app, ["run", "--split", "all", *inputs, "--out", str(out), "--gate", "--config", str(gate)]
     )
     assert result.exit_code == 0, result.output
-    assert "gate passed: all 2 thresholds met" in result.output
+    assert "gate passed (shipped): all 2 thresholds met" in result.output
     assert "[3/4] q-pipeline fail: answer, faithfulness, citations_supported" in result.output
     assert {p.name for p in out.iterdir()} == {
         "results.jsonl",
@@ -76,7 +76,7 @@ def test_run_fails_a_gate_it_does_not_meet_and_says_which(
         ],
     )
     assert result.exit_code == 1, result.output
-    assert "gate FAILED: 1 of 2 thresholds not met" in result.output
+    assert "gate FAILED (shipped): 1 of 2 thresholds not met" in result.output
     assert "answer.hit = 0.6667 (needs >= 0.9)" in result.output
 
 
@@ -127,3 +127,26 @@ def test_compare_of_a_folder_that_is_no_run_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 2
     assert "not a readable run directory" in result.output
+
+
+def test_an_unknown_corpus_names_the_known_ones() -> None:
+    result = runner.invoke(app, ["run", "--corpus", "no-such-corpus"])
+    assert result.exit_code == 2
+    assert "no eval corpus named 'no-such-corpus'" in result.output
+    assert "shipped, apache-license, squad-complexity" in result.output
+
+
+def test_all_corpora_run_in_process_only(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--all-corpora", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "--all-corpora runs each corpus in process" in result.output
+
+
+def test_a_gate_without_the_corpus_tables_fails_before_asking(tmp_path: Path) -> None:
+    gate = tmp_path / "gate.toml"
+    gate.write_text('[shipped.min]\n"answer.hit" = 0.5\n')
+    result = runner.invoke(
+        app, ["run", "--corpus", "apache-license", "--gate", "--config", str(gate)]
+    )
+    assert result.exit_code == 2
+    assert "no threshold for corpus 'apache-license'" in result.output

@@ -56,6 +56,18 @@ def test_summary_by_hand(scorer: SupportScorer) -> None:
     assert summary.by_split["dev"].metrics["answer.hit"] == 1.0
     assert summary.by_type["unanswerable"].metrics["answer.hit"] is None
     assert summary.timings_ms["total"] == {"p50": 12.0, "p95": 30.0}
+    assert overall.abstention_reasons == {"(no reason given)": 1}  # q-bird gives none
+
+
+def test_abstention_reasons_are_counted(scorer: SupportScorer) -> None:
+    records = scored_records(scorer)
+    bird = records[1]
+    assert bird.response.abstained
+    given = bird.model_copy(
+        update={"response": bird.response.model_copy(update={"abstention_reason": "off topic"})}
+    )
+    summary = summarise([*records, given, given], run_info())
+    assert summary.overall.abstention_reasons == {"off topic": 2, "(no reason given)": 1}
 
 
 def test_run_directory_round_trips(run_dir: Path) -> None:
@@ -98,3 +110,5 @@ def test_markdown_report_has_both_tables_and_the_failure(run_dir: Path) -> None:
     assert "| metric \\ type | name | date | factoid | number | unanswerable |" in report
     assert "| q-pipeline | number | answer, faithfulness, citations_supported |" in report
     assert "&lt;script&gt;" in report and "<script>" not in report
+    assert "## Abstention reasons\n\n| abstention reason | questions |" in report
+    assert "| (no reason given) | 1 |" in report

@@ -1,4 +1,4 @@
-"""The quality gate: the shipped thresholds load, and a run fails below them and passes above."""
+"""The quality gate: every corpus's thresholds load, and a run fails below them and passes above."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.corpora import eval_corpora
 from eval.errors import GateConfigError
 from eval.gate import DEFAULT_GATE, GateResult, Threshold, check_gate, load_gate
 from eval.metrics.catalogue import CATALOGUE
@@ -23,16 +24,34 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_shipped_gate_loads_and_names_known_metrics() -> None:
-    thresholds = load_gate(DEFAULT_GATE)
-    assert thresholds
+@pytest.mark.parametrize("corpus", list(eval_corpora()))
+def test_every_eval_corpus_has_thresholds_naming_known_metrics(corpus: str) -> None:
+    thresholds = load_gate(DEFAULT_GATE, corpus)
     assert {t.metric for t in thresholds} <= set(CATALOGUE)
     assert Threshold(metric="citations.validity", bound="min", value=1.0) in thresholds
+    assert {t.metric for t in thresholds} >= {"answer.hit", "abstention.recall"}
+
+
+def test_each_corpus_reads_only_its_own_tables(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[one.min]\n"answer.hit" = 0.5\n[two.min]\n"answer.hit" = 0.9\n'
+        '[two.max]\n"abstention.false_rate" = 0.1\n',
+    )
+    assert load_gate(path, "one") == [Threshold(metric="answer.hit", bound="min", value=0.5)]
+    assert [(t.metric, t.value) for t in load_gate(path, "two")] == [
+        ("answer.hit", 0.9),
+        ("abstention.false_rate", 0.1),
+    ]
+    run = summary({"answer.hit": 0.7, "abstention.false_rate": 0.05})
+    assert all(result.passed for result in check_gate(run, load_gate(path, "one")))
+    assert [r.passed for r in check_gate(run, load_gate(path, "two"))] == [False, True]
 
 
 def test_gate_passes_above_and_fails_below(tmp_path: Path) -> None:
     thresholds = load_gate(
-        write(tmp_path, '[min]\n"answer.hit" = 0.5\n[max]\n"latency.wall_p95_ms" = 2000\n')
+        write(tmp_path, '[c.min]\n"answer.hit" = 0.5\n[c.max]\n"latency.wall_p95_ms" = 2000\n'),
+        "c",
     )
     above = check_gate(summary({"answer.hit": 0.5, "latency.wall_p95_ms": 1999.0}), thresholds)
     assert all(result.passed for result in above)
@@ -53,15 +72,17 @@ def test_a_metric_the_run_did_not_measure_fails_the_gate() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[min]\n"answer.hits" = 0.5\n', "unknown metric 'answer.hits'"),
-        ('[max]\n"answer.hit" = 0.5\n', r"belongs in \[min\]"),
-        ('[min]\n"latency.wall_p95_ms" = 5\n', r"belongs in \[max\]"),
-        ('[min]\n"answer.hit" = "high"\n', "must be a number"),
-        ('[minimum]\n"answer.hit" = 0.5\n', "unknown tables"),
+        ('[c.min]\n"answer.hits" = 0.5\n', "unknown metric 'answer.hits'"),
+        ('[c.max]\n"answer.hit" = 0.5\n', r"belongs in a \[\.min\]"),
+        ('[c.min]\n"latency.wall_p95_ms" = 5\n', r"belongs in a \[\.max\]"),
+        ('[c.min]\n"answer.hit" = "high"\n', "must be a number"),
+        ('[c.minimum]\n"answer.hit" = 0.5\n', r"unexpected \['minimum'\] under 'c'"),
+        ('[min]\n"answer.hit" = 0.5\n', "unexpected"),
+        ('[other.min]\n"answer.hit" = 0.5\n', r"no threshold for corpus 'c'.*\[c\.min\]"),
         ("", "sets no threshold"),
-        ("[min\n", "cannot read"),
+        ("[c.min\n", "cannot read"),
     ],
 )
 def test_a_malformed_gate_says_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(GateConfigError, match=message):
-        load_gate(write(tmp_path, text))
+        load_gate(write(tmp_path, text), "c")
