@@ -22,7 +22,6 @@ import torch
 
 from eval.dataset import load_eval_set
 from eval.metrics.latency import percentile  # nearest rank, p in percent
-from qa_service.answering import AnswerContext
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
 from qa_service.settings import Settings
@@ -48,8 +47,7 @@ def main() -> None:
         ask.append((time.perf_counter() - started) * 1000)
         for stage, ms in response.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
-        retrieval = service.retrieve(response.query, 5)
-        context = AnswerContext(question, [], retrieval.question, retrieval.hits)
+        context, _ = service.answer_context(AskRequest(question=question))
         started = time.perf_counter()
         service.roles.gate.decide(context)
         gate.append((time.perf_counter() - started) * 1000)

@@ -1,10 +1,12 @@
 """Eval corpora -> the evidence gate's calibration: its features on every question, a fit, a sweep.
 
-`python -m eval.gate_fit` builds (or reuses) an index of every eval corpus (eval/corpora.py)
-under var/corpora/, reads the gate's features for each question in process (the question
+`python -m eval.gate_fit` builds (or reuses) the index of every eval corpus (eval/corpora.py,
+eval/indexes.py), reads the gate's features for each question in process (the question
 resolved against its history, retrieved, and scored exactly as /ask does), and asks the
-answerer for the answer it would give. It then fits a logistic regression on the dev questions
-only, each corpus weighing the same, picks the threshold that abstains most on unanswerable dev
+answerer for the answer it would give; it also asks each corpus a few dev questions of the
+others (off topic). On dev questions only, it fits the gate's two logistic regressions
+(answerable vs off topic, answerable vs near miss; each corpus weighing the same), picks the
+threshold that abstains most on unanswerable dev
 questions while keeping false abstention at most `--max-false` on every corpus, and prints the
 sweep (abstention on unanswerable vs false abstention and answer hit on answerable, across
 thresholds) per corpus and split. `--write` records the fit in
@@ -16,10 +18,11 @@ Deterministic: the indexes, the features and the Newton-Raphson fit depend on no
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +30,12 @@ import numpy.typing as npt
 
 from eval.corpora import EvalCorpus, eval_corpora
 from eval.dataset import load_eval_set
+from eval.indexes import INDEXES_DIR, corpus_settings, ensure_index
 from eval.metrics.answer import answer_hit, token_f1
 from eval.metrics.text import normalise_squad
 from indexer.artifact import read_manifest
-from indexer.building import build_index, index_needs_build
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering import AnswerContext, ground
+from qa_service.answering import ground
 from qa_service.answering.calibration import (
     CALIBRATION_FILE,
     Calibration,
@@ -47,20 +50,19 @@ from qa_service.answering.gate import (
     Logistic,
     PresuppositionGate,
 )
-from qa_service.conversation import resolve_query
 from qa_service.pipeline import QAService
-from qa_service.schemas import Turn
+from qa_service.schemas import AskRequest, Turn
 from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-WORK_DIR = Path("var/corpora")
 RIDGE = 1.0  # L2 penalty of the fit: keeps weights small where features are rare
 SWEEP = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 COMMAND = "python -m eval.gate_fit --write"
 # Dev questions of each other corpus asked of a corpus: off-topic questions, so the fit learns to
 # decline what is far from every passage as well as near misses.
 OFF_TOPIC = 40
+TOPIC_FALSE = 0.01  # the share of answerable questions the off-topic regression may decline
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,10 @@ def collect(corpus: EvalCorpus, settings: Settings, others: Sequence[EvalCorpus]
     rows = []
     for item in load_eval_set(corpus.gold).items:
         history = [Turn(role=t.role, content=t.content) for t in item.history]
-        query = resolve_query(item.question, history)
-        retrieval = service.retrieve(query, settings.answer_passages)
-        context = AnswerContext(item.question, history, retrieval.question, retrieval.hits)
+        context, retrieval = service.answer_context(
+            AskRequest(question=item.question, history=history)
+        )
+        query = retrieval.question.text
         reading = gate.read(context)
         golds = (item.answer, *item.aliases) if item.answerable else ()
         hit, short = False, None
@@ -103,22 +106,31 @@ def collect(corpus: EvalCorpus, settings: Settings, others: Sequence[EvalCorpus]
     for other in others:
         asked = [i for i in load_eval_set(other.gold).split("dev") if not i.history][:OFF_TOPIC]
         for item in asked:
-            retrieval = service.retrieve(item.question, settings.answer_passages)
-            context = AnswerContext(item.question, [], retrieval.question, retrieval.hits)
+            context, _ = service.answer_context(AskRequest(question=item.question))
             reading = gate.read(context)
             features = reading.features if reading else None
             rows.append(Row(corpus.name, "dev", False, features, False, None, (), off_topic=True))
     return rows
 
 
-def corpus_settings(corpus: EvalCorpus, base: Settings) -> Settings:
-    """Settings over an index of the corpus in WORK_DIR, built unless it is there already."""
-    settings = base.model_copy(
-        update={"corpus_dir": corpus.documents, "index_dir": WORK_DIR / corpus.name / "index"}
+def cautious(on_topic: Logistic, rows: Sequence[Row]) -> Logistic:
+    """The off-topic regression with its bias moved so that on every corpus at most
+    TOPIC_FALSE of the answerable questions score below 0.5: it declines only what is far from
+    every passage, and leaves the near misses to the other regression."""
+    lowest = min(
+        float(
+            np.quantile(
+                [
+                    on_topic.bias + sum(w * r.features[f] for f, w in on_topic.weights.items())
+                    for r in rows
+                    if r.corpus == corpus and r.answerable and r.features
+                ],
+                TOPIC_FALSE,
+            )
+        )
+        for corpus in {r.corpus for r in rows if r.answerable}
     )
-    if index_needs_build(settings):
-        build_index(settings)
-    return settings
+    return Logistic(on_topic.weights, round(on_topic.bias - min(lowest, 0.0), 4))
 
 
 def fit(rows: Sequence[Row], features: Sequence[str]) -> Logistic:
@@ -246,6 +258,16 @@ def print_short_answers(rows: Sequence[Row]) -> None:
             )
 
 
+def collect_all(base: Settings) -> list[Row]:
+    rows: list[Row] = []
+    corpora = list(eval_corpora().values())
+    for corpus in corpora:
+        settings = corpus_settings(corpus, base)
+        ensure_index(settings)
+        rows += collect(corpus, settings, [c for c in corpora if c != corpus])
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.gate_fit", description=__doc__)
     parser.add_argument(
@@ -255,19 +277,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="most false abstention allowed on any corpus's dev questions",
     )
     parser.add_argument(
+        "--rows",
+        type=Path,
+        help="read the questions' features from this JSON file if it exists, else save them there",
+    )
+    parser.add_argument(
         "--write", action="store_true", help=f"record the fit in {CALIBRATION_FILE}"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     base = Settings(_env_file=None, torch_threads=1, cache_size=0)
     rows: list[Row] = []
-    corpora = list(eval_corpora().values())
-    for corpus in corpora:
-        others = [c for c in corpora if c != corpus]
-        rows += collect(corpus, corpus_settings(corpus, base), others)
+    if args.rows and args.rows.exists():
+        saved = json.loads(args.rows.read_text(encoding="utf-8"))
+        rows = [Row(**(row | {"golds": tuple(row["golds"])})) for row in saved]
+    else:
+        rows = collect_all(base)
+        if args.rows:
+            args.rows.write_text(json.dumps([asdict(r) for r in rows]), encoding="utf-8")
     dev = [r for r in rows if r.split == "dev"]
     gold = [r for r in dev if not r.off_topic]
-    on_topic = fit([r for r in dev if r.answerable or r.off_topic], TOPIC_FEATURES)
+    on_topic = cautious(fit([r for r in dev if r.answerable or r.off_topic], TOPIC_FEATURES), gold)
     near_miss = fit(gold, FEATURES)
     threshold = choose_threshold(gold, GateModel(on_topic, near_miss, 0.5), args.max_false)
     model = GateModel(on_topic, near_miss, threshold)
@@ -280,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def write(model: GateModel, dev: Sequence[Row], base: Settings) -> None:
-    embedding = read_manifest(WORK_DIR / next(iter(eval_corpora())) / "index").embedding
+    embedding = read_manifest(INDEXES_DIR / next(iter(eval_corpora()))).embedding
     table = load_table() if CALIBRATION_FILE.exists() else None
     fitted_on = {
         c: sum(r.corpus == c and not r.off_topic for r in dev)
