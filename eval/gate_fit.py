@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--max-false",
         type=float,
-        default=0.04,
+        default=0.05,
         help="most false abstention allowed on any corpus's dev questions",
     )
     parser.add_argument(

@@ -5,9 +5,10 @@ the country but not the one asked about, the most but not the least. `Presupposi
 how much of the question the best sentence window (the sentence with its neighbours) carries,
 weighted by idf; words of the question the corpus has never seen; negation or a modifier
 ("least", "first") that the window does not repeat; whether the kind of answer asked for (a
-quantity, a date) is there; and the sentence scorer's own evidence. Two logistic regressions
-(off topic? near miss?) turn these into one score (higher is more answerable), calibrated for
-the embedding model (`calibration.py`).
+quantity, a date) is there; how close the closest sentence is to the question (cosine); and
+the sentence scorer's own evidence. Two logistic regressions (off topic? near miss?) turn these
+into one score (higher is more answerable), calibrated for the embedding model
+(`calibration.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _MODIFIER = re.compile(
 WINDOW_BEFORE, WINDOW_AFTER = 1, 1
 FEATURES = (
     "evidence",  # the sentence scorer's best evidence (typed, discounted for unknown names)
+    "similarity",  # the best cosine between the question and a sentence of the passages
     "coverage",  # idf share of the question's terms in the best window
     "unknown",  # idf share of the question's terms that no passage of the corpus has
     "untyped",  # 1 when the question asks for a quantity or date that no close sentence holds
@@ -46,7 +48,7 @@ FEATURES = (
 
 
 # The features that tell a question on the corpus's topic from one far from every passage.
-TOPIC_FEATURES = ("evidence", "coverage", "unknown")
+TOPIC_FEATURES = ("evidence", "similarity", "coverage", "unknown")
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,11 @@ class PresuppositionGate:
         found = window.terms
         lacking = [t for t in weights if t not in found]
         asked_modifiers = {m.lower() for m in _MODIFIER.findall(question.text)}
+        rows = [c.sentence.row for c in candidates]
+        similarity = float((self._index.sentence_vectors[rows] @ question.vector[0]).max())
         features = {
             "evidence": evidence,
+            "similarity": similarity,
             "coverage": sum(weights[t] for t in weights.keys() & found) / total,
             "unknown": sum(w for t, w in weights.items() if not bm25.knows(t)) / total,
             "untyped": float(evidence == 0.0 and any(not c.typed for c in candidates)),

@@ -70,6 +70,12 @@ def test_squad_near_misses_abstain_and_their_twins_answer(
     assert not squad_service.ask(AskRequest(question=twin)).abstained
 
 
+def test_when_is_answered_by_a_year_the_text_gives(service: QAService) -> None:
+    # The text says "the invasion of Kuwait by Iraq in 1990": a year, though no full date.
+    response = service.ask(AskRequest(question="When did Iraq invade Kuwait?"))
+    assert not response.abstained and "1990" in response.answer
+
+
 def test_the_gate_score_rises_with_the_evidence(service: QAService) -> None:
     """Higher is more answerable: a threshold sweep reads it that way."""
     near_miss, twin = SHIPPED_TWINS[0]
