@@ -3,8 +3,10 @@
     python bench/query.py [--questions N]
 
 The floor is the model call alone (`Embedder.embed_query`); /ask adds retrieval and answer
-assembly on top. The answer cache is off so every question does the full work; a last line
-shows what a repeated question costs with the cache on.
+assembly on top. The evidence gate and the short answer (both inside the answer stage) are also
+timed alone on each question's passages, so what they add to /ask shows in the same run. The
+answer cache is off so every question does the full work; a last line shows what a repeated
+question costs with the cache on.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def main() -> None:
     for question in questions[:20]:  # warm up kernels and caches
         service.ask(AskRequest(question=question))
 
-    floor, ask = [], []
+    floor, ask, gate, short = [], [], [], []
     stages: dict[str, list[float]] = {}
     for question in questions:  # interleaved, so both see the same machine state
         started = time.perf_counter()
@@ -45,6 +47,13 @@ def main() -> None:
         ask.append((time.perf_counter() - started) * 1000)
         for stage, ms in response.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
+        context, _ = service.answer_context(AskRequest(question=question))
+        started = time.perf_counter()
+        service.roles.gate.decide(context)
+        gate.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        service.short_answer(response.query, response.citations)
+        short.append((time.perf_counter() - started) * 1000)
 
     print(
         f"{len(questions)} questions; torch threads {torch.get_num_threads()}, "
@@ -56,6 +65,9 @@ def main() -> None:
     for stage in ("embed", "dense", "bm25", "fusion", "answer"):
         values = stages[stage]
         print(f"{'  ' + stage:<26}{percentile(values, 50):>9.3f}{percentile(values, 95):>9.3f}")
+    for part, values in (("the gate", gate), ("short answer", short)):
+        label = f"    of which {part}"
+        print(f"{label:<26}{percentile(values, 50):>9.3f}{percentile(values, 95):>9.3f}")
     print(f"ratio /ask p50 : floor p50  {percentile(ask, 50) / percentile(floor, 50):.3f}")
 
     cached = QAService(Settings(), embedder=service.embedder)

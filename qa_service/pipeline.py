@@ -29,10 +29,12 @@ from qa_service.answering import (
     ModelEndpointError,
     ModelRateLimitedError,
     Question,
+    Source,
     StreamingAnswerer,
     abstain,
     build_roles,
     ground,
+    short_answer,
 )
 from qa_service.batching import QueryBatcher
 from qa_service.conversation import resolve_query
@@ -40,11 +42,13 @@ from qa_service.retrieval import FusionParams, Hit, Retriever
 from qa_service.schemas import (
     AskRequest,
     AskResponse,
+    Citation,
     DeltaEvent,
     Passage,
     PassagesEvent,
     SearchRequest,
     SearchResponse,
+    ShortAnswer,
 )
 from qa_service.settings import Settings
 
@@ -219,6 +223,7 @@ class QAService:
             )
         if not sent:
             yield from (DeltaEvent(text=piece) for piece in answer_pieces(answer.text))
+        short = self.short_answer(query, answer.citations)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         if answer.dropped:
@@ -226,6 +231,7 @@ class QAService:
         response = AskResponse(
             answer=answer.text,
             abstained=answer.abstained,
+            short_answer=short,
             citations=answer.citations,
             abstention_reason=answer.abstention_reason,
             dropped_claims=answer.dropped,
@@ -252,6 +258,15 @@ class QAService:
             raise kind(str(error), retry_after) from error
         logger.warning("answering extractively instead: %s", error)
         return ground(self.roles.fallback.draft(context), self.index.documents, self.roles.judge)
+
+    @staticmethod
+    def short_answer(query: str, citations: list[Citation]) -> ShortAnswer | None:
+        """The words of a cited sentence that answer a fact question, if they can be told."""
+        cited = [(Source(c.doc_id, c.start, c.end, c.chunk_id), c.quote) for c in citations]
+        span = short_answer(query, cited)
+        if span is None:
+            return None
+        return ShortAnswer(text=span.text, doc_id=span.doc_id, start=span.start, end=span.end)
 
     def answer_context(self, request: AskRequest) -> tuple[AnswerContext, Retrieval]:
         """What the answering roles read for a request (the question resolved against the

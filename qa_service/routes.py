@@ -167,6 +167,10 @@ async def readyz(qa: Service) -> dict[str, Any]:
         "built_at": manifest.built_at,
         "embedding_model": manifest.embedding.name,
         "stale": qa.stale,
+        "evidence_gate": {
+            "calibrated": qa.roles.gate_setup.calibrated,
+            "detail": qa.roles.gate_setup.detail,
+        },
     }
 
 

@@ -59,16 +59,18 @@ class Settings(IndexSettings):
         0.8,
         ge=0,
         le=1,
-        description="A typed question abstains unless a sentence scoring this "
-        "share of the best one holds the kind of answer asked for",
+        description="The evidence gate reads the kind of answer asked for in sentences "
+        "scoring this share of the best one",
     )
     answer_follow_on: bool = Field(
         True, description="Add the next sentence when it carries on from a chosen one"
     )
-    abstain_below: float = Field(
-        0.4,
-        description="Abstain when the best evidence scores below this (calibrated on the "
-        "eval dev split)",
+    gate_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Abstain when the evidence gate's score is below this; unset, the threshold "
+        "calibrated for the embedding model (qa_service/answering/gate_calibration.json)",
     )
     support_judge: Literal["checks", "model", "lexical"] = Field(
         "checks",

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from indexer.artifact import CorpusIndex
 from indexer.embedding import Vectors
+from qa_service.answering.calibration import GateSetup, gate_setup, load_table
 from qa_service.answering.evidence import ScoringParams, SentenceScorer
 from qa_service.answering.extractive import AnswerParams, ExtractiveAnswerer
-from qa_service.answering.gate import GateParams, ScoreGate
+from qa_service.answering.gate import PresuppositionGate
 from qa_service.answering.generative import (
     GenerationParams,
     GenerativeAnswerer,
@@ -43,6 +44,7 @@ from qa_service.answering.roles import (
     SupportJudge,
     Verdict,
 )
+from qa_service.answering.shortanswer import Span, short_answer
 from qa_service.settings import Settings
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "Draft",
     "EvidenceGate",
     "GateDecision",
+    "GateSetup",
     "Grounded",
     "Grounder",
     "ModelEndpointError",
@@ -61,6 +64,7 @@ __all__ = [
     "Question",
     "Roles",
     "Source",
+    "Span",
     "StreamingAnswerer",
     "SupportJudge",
     "Verdict",
@@ -68,6 +72,7 @@ __all__ = [
     "build_judge",
     "build_roles",
     "ground",
+    "short_answer",
     "with_markers",
 ]
 
@@ -77,6 +82,7 @@ class Roles:
     gate: EvidenceGate
     answerer: Answerer
     judge: SupportJudge
+    gate_setup: GateSetup  # how the gate was calibrated, for the start-up log and /readyz
     fallback: Answerer | None = None  # answers when the answerer's model endpoint fails
 
 
@@ -84,18 +90,22 @@ def build_roles(index: CorpusIndex, settings: Settings, embed: Callable[[str], V
     """The gate, answerer and judge that the settings name, over a loaded index; `embed` is
     the query-side embedding the generative answerer places its claims with."""
     scorer = SentenceScorer(index, ScoringParams.from_settings(settings))
+    embedding = index.manifest.embedding
+    setup = gate_setup(
+        embedding.files_sha256, embedding.name, settings.gate_threshold, load_table()
+    )
+    gate = PresuppositionGate(index, scorer, setup.model, settings.answer_typed_focus)
     extractive = ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings))
-    gate = ScoreGate(scorer, GateParams.from_settings(settings))
     judge = build_judge(settings)
     if settings.answerer == "extractive":
-        return Roles(gate, extractive, judge)
+        return Roles(gate, extractive, judge, setup)
     generative = GenerativeAnswerer(
         index,
         embed,
         GenerationParams.from_settings(settings),
         settings.llm_api_key.get_secret_value(),
     )
-    return Roles(gate, generative, judge, extractive if settings.llm_fallback else None)
+    return Roles(gate, generative, judge, setup, extractive if settings.llm_fallback else None)
 
 
 def build_judge(settings: Settings) -> SupportJudge:

@@ -1,52 +1,183 @@
-"""Scored sentences -> answer or abstain: is the answer in these passages at all?
+"""Scored sentences -> answer or abstain: does the best evidence hold everything the question asks?
 
-`ScoreGate` reads the best sentence evidence (`SentenceScorer`): it abstains when that is below
-a threshold, or when a question that asks for a kind of answer (a quantity, a date) finds it in
-none of its best sentences.
+A near miss is on topic but lacks what is asked: the passage names the treaty but not the year,
+the country but not the one asked about, the most but not the least. `PresuppositionGate` reads
+how much of the question the best sentence window (the sentence with its neighbours) carries,
+weighted by idf; words of the question the corpus has never seen; negation or a modifier
+("least", "first") that the window does not repeat; whether the kind of answer asked for (a
+quantity, a date) is there; how close the closest sentence is to the question (cosine); and
+the sentence scorer's own evidence. Two logistic regressions (off topic? near miss?) turn these
+into one score (higher is more answerable), calibrated for the embedding model
+(`calibration.py`).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
-from qa_service.answering.evidence import SentenceScorer
-from qa_service.answering.roles import AnswerContext, GateDecision
-from qa_service.settings import Settings
+from indexer.artifact import CorpusIndex
+from indexer.chunking import Sentence
+from indexer.lexical import terms
+from qa_service.answering.evidence import Candidate, SentenceScorer
+from qa_service.answering.roles import AnswerContext, GateDecision, Question
 
 NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"
+MISSING = "the closest passages do not mention {terms}"
+
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|cannot|without)\b|n[’']t\b", re.I)
+# Words that narrow what is asked to one end of a scale or a sequence.
+_MODIFIER = re.compile(
+    r"\b(?:most|least|first|last|largest|smallest|biggest|highest|lowest|best|worst|"
+    r"earliest|latest|greatest|fewest|only|main|primary|more|less|fewer)\b",
+    re.IGNORECASE,
+)
+# The sentences around the best one that may hold the rest of what the question asks.
+WINDOW_BEFORE, WINDOW_AFTER = 1, 1
+FEATURES = (
+    "evidence",  # the sentence scorer's best evidence (typed, discounted for unknown names)
+    "similarity",  # the best cosine between the question and a sentence of the passages
+    "coverage",  # idf share of the question's terms in the best window
+    "unknown",  # idf share of the question's terms that no passage of the corpus has
+    "untyped",  # 1 when the question asks for a quantity or date that no close sentence holds
+    "negation",  # 1 when the question is negated and the best window is not
+    "modifier",  # 1 when the question has "least", "first", ... and the best window lacks it
+)
+
+
+# The features that tell a question on the corpus's topic from one far from every passage.
+TOPIC_FEATURES = ("evidence", "similarity", "coverage", "unknown")
 
 
 @dataclass(frozen=True)
-class GateParams:
-    abstain_below: float
-    typed_focus: float  # the answer type must be in a sentence scoring this share of the best
+class Logistic:
+    """A logistic regression over some of the gate's features."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> GateParams:
-        return cls(settings.abstain_below, settings.answer_typed_focus)
+    weights: dict[str, float]
+    bias: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * features[name] for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-z))
 
 
-class ScoreGate:
-    def __init__(self, scorer: SentenceScorer, params: GateParams) -> None:
+@dataclass(frozen=True)
+class GateModel:
+    """Two regressions, each against answerable questions: one against questions far from the
+    corpus (off topic), one against near misses. A question must pass both: its score is the
+    lower probability, and it is answered when that reaches the threshold."""
+
+    on_topic: Logistic  # over TOPIC_FEATURES
+    near_miss: Logistic  # over FEATURES
+    threshold: float
+
+    def score(self, features: dict[str, float]) -> float:
+        return min(self.on_topic.probability(features), self.near_miss.probability(features))
+
+
+@dataclass(frozen=True)
+class Reading:
+    features: dict[str, float]  # one value per name in FEATURES
+    missing: list[str]  # the question's rarest words that the best window lacks, quoted
+
+
+@dataclass(frozen=True)
+class Window:
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(t for s in self.sentences for t in s.terms)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+class PresuppositionGate:
+    def __init__(
+        self, index: CorpusIndex, scorer: SentenceScorer, model: GateModel, typed_focus: float
+    ) -> None:
+        self._index = index
         self._scorer = scorer
-        self._params = params
+        self._model = model
+        self._typed_focus = typed_focus
 
     def decide(self, context: AnswerContext) -> GateDecision:
-        candidates = self._scorer.candidates(context.query, context.hits)
-        if not candidates:
+        reading = self.read(context)
+        if reading is None:
             return GateDecision(False, 0.0, NO_PASSAGE)
-        # Evidence is only as strong as the best sentence holding the kind of answer asked for:
-        # "how many" answered by sentences without a quantity is no answer.
+        score = self._model.score(reading.features)
+        if score >= self._model.threshold:
+            return GateDecision(True, score)
+        if reading.missing:
+            return GateDecision(False, score, MISSING.format(terms=", ".join(reading.missing)))
+        return GateDecision(False, score, WEAK_EVIDENCE)
+
+    def read(self, context: AnswerContext) -> Reading | None:
+        """The gate's features for these passages; None when they have no sentence at all."""
+        candidates = self._scorer.candidates(context.query, context.hits)
+        return self._features(context.query, candidates) if candidates else None
+
+    def _features(self, question: Question, candidates: list[Candidate]) -> Reading:
+        bm25 = self._index.bm25
+        weights = {t: bm25.idf(t) for t in set(question.terms)}
+        total = sum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
         evidence = max(
-            (
-                c.evidence
-                for c in candidates
-                if c.relevance >= best * self._params.typed_focus and c.typed
-            ),
+            (c.evidence for c in candidates if c.relevance >= best * self._typed_focus and c.typed),
             default=0.0,
         )
-        if evidence < self._params.abstain_below:
-            return GateDecision(False, evidence, WEAK_EVIDENCE)
-        return GateDecision(True, evidence)
+        # The window that carries most of the question; ties go to the more relevant sentence.
+        window = max(
+            ((self._window(c.sentence), c.relevance) for c in candidates),
+            key=lambda pair: (sum(weights[t] for t in weights.keys() & pair[0].terms), pair[1]),
+        )[0]
+        found = window.terms
+        lacking = [t for t in weights if t not in found]
+        asked_modifiers = {m.lower() for m in _MODIFIER.findall(question.text)}
+        rows = [c.sentence.row for c in candidates]
+        similarity = float((self._index.sentence_vectors[rows] @ question.vector[0]).max())
+        features = {
+            "evidence": evidence,
+            "similarity": similarity,
+            "coverage": sum(weights[t] for t in weights.keys() & found) / total,
+            "unknown": sum(w for t, w in weights.items() if not bm25.knows(t)) / total,
+            "untyped": float(evidence == 0.0 and any(not c.typed for c in candidates)),
+            "negation": float(
+                bool(_NEGATION.search(question.text)) and not _NEGATION.search(window.text)
+            ),
+            "modifier": float(
+                bool(asked_modifiers - {m.lower() for m in _MODIFIER.findall(window.text)})
+            ),
+        }
+        return Reading(
+            features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
+        )
+
+    def _window(self, sentence: Sentence) -> Window:
+        sentences = self._index.sentences
+        rows = range(
+            max(0, sentence.row - WINDOW_BEFORE),
+            min(len(sentences), sentence.row + WINDOW_AFTER + 1),
+        )
+        return Window(
+            tuple(
+                sentences[r]
+                for r in rows
+                if (sentences[r].doc_id, sentences[r].section)
+                == (sentence.doc_id, sentence.section)
+            )
+        )
+
+    @staticmethod
+    def _words_for(question: str, lacking: list[str]) -> list[str]:
+        """The question's own words for the stemmed terms in `lacking` (at most three)."""
+        words: list[str] = []
+        for word in re.findall(r"[\w’'-]+", question):
+            stemmed = terms(word)
+            if stemmed and stemmed[0] in lacking[:3] and word not in words:
+                words.append(word)
+        return [f"“{w}”" for w in words]

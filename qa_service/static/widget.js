@@ -73,6 +73,7 @@ h2{font-size:15px;font-weight:650;color:#111827;line-height:1.3;overflow:hidden;
 .num{flex:none;margin-right:2px;min-width:18px;height:18px;margin-top:1px;border-radius:999px;border:1px solid #d1d5db;display:grid;place-items:center;font-size:10.5px;font-weight:700;color:#374151}
 .st{font-weight:600;color:#111827}
 .ss{color:#4b5563}
+.short{align-self:flex-start;font-weight:600;background:#eef2ff;border:1px solid #c7d2fe;margin-bottom:4px}
 .abstain{background:#fffbeb;border-color:#fcd34d;color:#78350f}
 .tag{display:flex;align-items:center;gap:6px;font-size:12px;font-weight:650;margin-bottom:3px}
 .tag svg{width:15px;height:15px}
@@ -142,7 +143,8 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
       .map((t) => ({
         q: t.q,
         a: t.a && typeof t.a.text === "string"
-          ? { ...t.a, citations: Array.isArray(t.a.citations) ? t.a.citations.map(cleanCitation) : [] } : null,
+          ? { ...t.a, citations: Array.isArray(t.a.citations) ? t.a.citations.map(cleanCitation) : [],
+            short: typeof t.a.short === "string" ? t.a.short : "" } : null,
         err: t.a ? null : t.err && typeof t.err === "object" ? t.err
           : fail("Interrupted", "The page was reloaded before the answer finished.", "stopped"),
         partial: typeof t.partial === "string" ? t.partial : "",
@@ -295,6 +297,10 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
   }
   function turnEl(turn) {
     const el = h("div", { class: "turn" }, h("div", { class: "bubble user" }, turn.q));
+    // The words that answer a fact question come first, above the sentences that say them.
+    if (turn.a && !turn.a.abstained && turn.a.short) {
+      el.append(h("div", { class: "bubble short" }, h("span", { class: "sr" }, "Short answer: "), turn.a.short));
+    }
     if (turn.a) el.append(answerEl(turn.a));
     else if (turn.pending || turn.partial) {
       const b = h("div", { class: "bubble bot" + (turn.pending ? "" : " partial"), "aria-busy": turn.pending ? "true" : null });
@@ -490,6 +496,7 @@ textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb
           turn.a = {
             text: String(data.answer ?? ""), abstained: !!data.abstained, query: String(data.query ?? ""),
             citations: (Array.isArray(data.citations) ? data.citations : []).map(cleanCitation),
+            short: data.short_answer && typeof data.short_answer.text === "string" ? data.short_answer.text : "",
           };
           break;
         } else if (event === "error") {

@@ -17,10 +17,10 @@ from tests.eval.eval_fixtures import DOC_ID, write_corpus
 
 def test_settings_point_at_the_corpus_and_its_own_index() -> None:
     corpus = eval_corpora()["apache-license"]
-    settings = corpus_settings(corpus, Settings(abstain_below=0.3))
+    settings = corpus_settings(corpus, Settings(gate_threshold=0.3))
     assert settings.corpus_dir == corpus.documents
     assert settings.index_dir == INDEXES_DIR / "apache-license"
-    assert settings.abstain_below == 0.3  # everything else comes from the base settings
+    assert settings.gate_threshold == 0.3  # everything else comes from the base settings
 
 
 def test_an_index_is_built_when_missing_reused_when_fresh_rebuilt_when_stale(

@@ -206,6 +206,7 @@ def test_health_readiness_and_metrics(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["stale"] == [] and ready["chunks"] > 100
+    assert ready["evidence_gate"]["calibrated"] and "threshold" in ready["evidence_gate"]["detail"]
     client.post("/ask", json={"question": ""})
     metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")

@@ -28,6 +28,8 @@ def test_an_answer_streams_in_with_chips_and_sources(widget: Widget) -> None:
     assert events["delta"] == done["answer"]
     turn = widget.last_turn()
     expect(turn.locator(".user")).to_have_text(BORDER_QUESTION)
+    # The short answer comes first, above the full answer.
+    expect(turn.locator(".short")).to_contain_text(done["short_answer"]["text"])
     answer = turn.locator(".bot")
     # The answer shows its text with each [n] turned into a chip holding n.
     expect(answer.locator(".srcs")).to_be_visible()

@@ -1,0 +1,257 @@
+"""Grounded answer + question -> short answer: the words of a cited sentence that answer it.
+
+Runs after grounding, on the sentences the answer cites. For a fact question (who, what, when,
+where, which, how many/much/long) it takes typed candidate spans of the cited sentences (numbers
+with their unit, dates, capitalised names, runs of content words), drops the words the question
+already contains, and keeps the candidate that fits the kind of answer asked for and sits
+closest to the question's terms in the sentence that matches the question best. No model: when
+no candidate fits, there is no short answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from indexer.lexical import STOPWORDS, terms
+from qa_service.answering.evidence import MONTH as _MONTH
+from qa_service.answering.evidence import expected_answer_type, has_quantity, holds
+from qa_service.answering.roles import Source
+
+Asked = Literal["number", "date", "name", "place", "thing"]
+
+# What a fact question asks for, read from its first words (after "and", "so", "but").
+_ASKS_NAME = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:who|whom|whose)\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\W*(?:(?:and|but|so)\s+)?where\b", re.IGNORECASE)
+_ASKS_THING = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?(?:what|which)\b"
+    r"|\b(?:what|which) \w+ (?:is|was|are|were|did|does)\b"
+    r"|^\W*(?:in|on|at|by|from|to|for|of|with) (?:what|which)\b|^\W*name\b",
+    re.IGNORECASE,
+)
+# "What is X?" asks for a definition (a whole sentence), not a phrase.
+_ASKS_DEFINITION = re.compile(
+    r"^\W*what (?:is|are|was|were) (?:a |an |the )?[\w-]+(?: [\w-]+)?\W*$", re.IGNORECASE
+)
+_WORD = re.compile(r"[\w$€£%][\w'’.,%/-]*[\w%]|[\w$€£%]")
+_BREAK = re.compile(r"[;:()\[\]\"“”]|,\s|\.\s|\s[–—-]\s")  # candidates never cross these
+_CAPITALISED = re.compile(r"[A-Z0-9]")
+_JOINS_NAMES = frozenset({"of", "the", "and", "de", "al", "for", "on", "bin", "ibn"})
+_HEAD = re.compile(r"\b(?:what|which|how many|how much)\s+([\w-]+)", re.IGNORECASE)
+_DATE_SPAN = re.compile(
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? )?{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?)?,?(?: \d{{3,4}})?"
+    r"|\b\d{1,4} ?(?:BC|BCE|AD|CE)\b|\b\d{1,2}(?:st|nd|rd|th) century\b|\b(?:1[0-9]|20)[0-9]{2}s?\b"
+)
+# Words that extend a number: "5 million", "25 per cent".
+_MAGNITUDE = frozenset({"hundred", "thousand", "million", "billion", "trillion", "percent", "per"})
+MAX_WORDS = 5  # a short answer is a phrase, not a clause
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate short answer inside one cited sentence; offsets are document offsets."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int  # offset in the sentence
+    end: int
+    text: str
+    term: str | None  # its stemmed term, None for a stop word
+    capitalised: bool  # and not the sentence's first word
+    after_break: bool  # punctuation that ends a phrase comes before it
+
+
+def asked_for(question: str) -> Asked | None:
+    """The kind of short answer a fact question asks for; None for why/how/yes-no questions."""
+    answer_type = expected_answer_type(question)
+    if answer_type is not None:
+        return answer_type
+    if _ASKS_NAME.search(question):
+        return "name"
+    if _ASKS_PLACE.search(question):
+        return "place"
+    if _ASKS_THING.search(question) and not _ASKS_DEFINITION.match(question):
+        return "thing"
+    return None
+
+
+def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | None:
+    """The best-fitting span of the cited sentences (each a `Source` with its text), or None."""
+    asked = asked_for(question)
+    if asked is None or not cited:
+        return None
+    question_terms = set(terms(question))
+    head_match = _HEAD.search(question)
+    head = set(terms(head_match.group(1))) if head_match else set()
+    best: tuple[float, Span] | None = None
+    for rank, (source, text) in enumerate(cited):
+        words = _words(text)
+        matched = [i for i, w in enumerate(words) if w.term in question_terms]
+        if not matched:
+            continue
+        # The sentence matching the question best is where its answer most likely is.
+        sentence_weight = len({words[i].term for i in matched}) - 0.5 * rank
+        for first, last in _candidates(words, text, question_terms, asked):
+            span_text = text[words[first].start : words[last].end]
+            fit = _fit(asked, span_text)
+            inside = {w.term for w in words[first : last + 1]}
+            if fit == 0.0 or not inside - question_terms - {None}:
+                continue
+            # The noun the question asks about ("which ministry") names or follows the answer.
+            names_head = bool(head & inside) or (
+                last + 1 < len(words) and words[last + 1].term in head
+            )
+            distance = min(max(i - last, first - i, 0) for i in matched)
+            score = (
+                10 * fit
+                + 2 * names_head
+                + sentence_weight
+                - 0.3 * distance
+                - 0.5 * len(inside & question_terms - head)
+            )
+            span = Span(
+                source.doc_id,
+                source.start + words[first].start,
+                source.start + words[last].end,
+                span_text,
+            )
+            if best is None or score > best[0]:
+                best = (score, span)
+    return best[1] if best else None
+
+
+def _words(text: str) -> list[Word]:
+    words = []
+    previous_end = 0
+    for match in _WORD.finditer(text):
+        token = match.group()
+        stemmed = terms(token)
+        words.append(
+            Word(
+                match.start(),
+                match.end(),
+                token,
+                stemmed[0] if stemmed and token.lower() not in STOPWORDS else None,
+                bool(_CAPITALISED.match(token)) and match.start() > 0,
+                bool(_BREAK.search(text, previous_end, match.start())),
+            )
+        )
+        previous_end = match.end()
+    return words
+
+
+def _candidates(
+    words: list[Word], text: str, question_terms: set[str], asked: Asked
+) -> list[tuple[int, int]]:
+    """(first, last) word indexes of the spans that may answer, by the kind asked for."""
+    if asked == "number":
+        return _quantities(words)
+    if asked == "date":
+        return _dates(words, text)
+    spans = _names(words)
+    if asked == "thing":
+        spans += _content_runs(words, question_terms) + _quantities(words) + _dates(words, text)
+    return spans
+
+
+def _quantities(words: list[Word]) -> list[tuple[int, int]]:
+    """A number, its magnitude words and the word it counts: "5 million barrels", "1,458 km"."""
+    spans = []
+    for i, word in enumerate(words):
+        if not has_quantity(word.text) and not (
+            i + 1 < len(words) and has_quantity(f"{word.text} {words[i + 1].text}")
+        ):
+            continue
+        last = i
+        while last + 1 < len(words) and words[last + 1].text.lower() in _MAGNITUDE:
+            last += 1
+        following = words[last + 1] if last + 1 < len(words) else None
+        if (
+            following is not None
+            and not following.after_break
+            and following.term is not None
+            and following.text.islower()
+            and not following.text.endswith(("ed", "ing", "ly"))
+        ):
+            last += 1
+        spans.append((i, last))
+    return spans
+
+
+def _dates(words: list[Word], text: str) -> list[tuple[int, int]]:
+    starts = {w.start: i for i, w in enumerate(words)}
+    ends = {w.end: i for i, w in enumerate(words)}
+    return [
+        (starts[m.start()], ends[m.end()])
+        for m in _DATE_SPAN.finditer(text)
+        if m.start() in starts and m.end() in ends
+    ]
+
+
+def _names(words: list[Word]) -> list[tuple[int, int]]:
+    """Maximal runs of capitalised words, joined by "of", "the", "and" ("Ministry of Interior")."""
+    spans = []
+    i = 0
+    while i < len(words):
+        if not words[i].capitalised:
+            i += 1
+            continue
+        last = i
+        while last + 1 < len(words) and not words[last + 1].after_break:
+            following = words[last + 1]
+            if following.capitalised:
+                last += 1
+            elif (
+                following.text.lower() in _JOINS_NAMES
+                and last + 2 < len(words)
+                and words[last + 2].capitalised
+            ):
+                last += 2
+            else:
+                break
+        spans.append((i, last))
+        i = last + 1
+    return spans
+
+
+def _content_runs(words: list[Word], question_terms: set[str]) -> list[tuple[int, int]]:
+    """Runs of content words the question lacks, within a clause, and their sub-runs."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, word in enumerate(words):
+        if current and word.after_break:
+            runs.append(current)
+            current = []
+        if word.term is not None and word.term not in question_terms:
+            current.append(i)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return [
+        (run[a], run[b])
+        for run in runs
+        for a in range(len(run))
+        for b in range(a, min(len(run), a + MAX_WORDS))
+    ]
+
+
+def _fit(asked: Asked, span: str) -> float:
+    """How well a span fits the kind of answer asked for: 0 (not at all) to 1."""
+    if asked in ("number", "date"):
+        return 1.0 if holds(asked, span) else 0.0
+    capitalised = all(_CAPITALISED.match(w) for w in span.split() if w.lower() not in _JOINS_NAMES)
+    if asked in ("name", "place"):
+        return 1.0 if capitalised else 0.0
+    if has_quantity(span) or holds("date", span):
+        return 0.6
+    return 0.8 if capitalised else 0.5

@@ -1,0 +1,150 @@
+"""The evidence gate: near misses abstain and their answerable twins answer, on two real corpora;
+the calibration belongs to the embedding model it was fitted for."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from eval.corpora import get_corpus
+from indexer.building import build_index
+from qa_service.answering import AnswerContext
+from qa_service.answering.calibration import (
+    Calibration,
+    CalibrationTable,
+    Regression,
+    gate_setup,
+    load_table,
+)
+from qa_service.answering.evidence import holds
+from qa_service.answering.gate import FEATURES, TOPIC_FEATURES, GateModel, Logistic
+from qa_service.pipeline import QAService
+from qa_service.schemas import AskRequest
+from qa_service.settings import Settings
+
+# (near miss, its answerable twin): the twin asks what the passage says, the near miss asks for
+# something next to it that the passage does not say.
+SHIPPED_TWINS = [
+    (
+        "How many wanted people did Iraq hand over through Interpol?",
+        "Which international police body has Baghdad started working with again?",
+    ),
+]
+SQUAD_TWINS = [
+    (
+        "What does not define a bigger set of problems?",
+        "What does a big O notation hide?",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def squad_service(
+    service: QAService, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QAService]:
+    """The SQuAD 2.0 article of the eval corpora, indexed with the session's model."""
+    corpus = get_corpus("squad-complexity")
+    index_dir = tmp_path_factory.mktemp("squad") / "index"
+    settings = Settings(_env_file=None, corpus_dir=corpus.documents, index_dir=index_dir)
+    build_index(settings, embedder=service.embedder)
+    yield QAService(settings, embedder=service.embedder)
+
+
+@pytest.mark.parametrize(("near_miss", "twin"), SHIPPED_TWINS)
+def test_shipped_near_misses_abstain_and_their_twins_answer(
+    service: QAService, near_miss: str, twin: str
+) -> None:
+    missed = service.ask(AskRequest(question=near_miss))
+    answered = service.ask(AskRequest(question=twin))
+    assert missed.abstained and missed.abstention_reason
+    assert not answered.abstained and answered.citations
+
+
+@pytest.mark.parametrize(("near_miss", "twin"), SQUAD_TWINS)
+def test_squad_near_misses_abstain_and_their_twins_answer(
+    squad_service: QAService, near_miss: str, twin: str
+) -> None:
+    assert squad_service.ask(AskRequest(question=near_miss)).abstained
+    assert not squad_service.ask(AskRequest(question=twin)).abstained
+
+
+def test_when_is_answered_by_a_year_the_text_gives(service: QAService) -> None:
+    # The text says "the invasion of Kuwait by Iraq in 1990": a year, though no full date.
+    response = service.ask(AskRequest(question="When did Iraq invade Kuwait?"))
+    assert not response.abstained and holds("date", response.answer)
+
+
+def test_the_gate_score_rises_with_the_evidence(service: QAService) -> None:
+    """Higher is more answerable: a threshold sweep reads it that way."""
+    near_miss, twin = SHIPPED_TWINS[0]
+    scores = {}
+    for question in (near_miss, twin):
+        retrieval = service.retrieve(question, 5)
+        context = AnswerContext(question, [], retrieval.question, retrieval.hits)
+        scores[question] = service.roles.gate.decide(context).score
+    assert scores[twin] > scores[near_miss]
+
+
+def test_the_bundled_model_is_calibrated(service: QAService) -> None:
+    setup = service.roles.gate_setup
+    assert setup.calibrated, setup.detail
+    hash_ = service.index.manifest.embedding.files_sha256
+    assert hash_ in load_table().models
+
+
+def _table() -> CalibrationTable:
+    fit = Calibration(
+        model="bundled:model",
+        on_topic=Regression(weights=dict.fromkeys(TOPIC_FEATURES, 1.0), bias=-1.0),
+        near_miss=Regression(weights=dict.fromkeys(FEATURES, 1.0), bias=-1.0),
+        threshold=0.4,
+        fitted_on={"shipped": 10},
+        command="python -m eval.gate_fit --write",
+    )
+    return CalibrationTable(reference="abc", models={"abc": fit})
+
+
+def test_a_calibrated_model_uses_its_own_threshold_unless_the_operator_sets_one() -> None:
+    setup = gate_setup("abc", "bundled:model", None, _table())
+    assert setup.calibrated and setup.model.threshold == 0.4
+    overridden = gate_setup("abc", "bundled:model", 0.7, _table())
+    assert overridden.calibrated and overridden.model.threshold == 0.7
+    assert "RAG_GATE_THRESHOLD" in overridden.detail
+
+
+def test_another_model_is_reported_uncalibrated(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        setup = gate_setup("other-hash", "my/other-model", None, _table())
+    assert not setup.calibrated
+    assert "not calibrated for my/other-model" in setup.detail
+    assert "eval.gate_fit" in setup.detail and "RAG_GATE_THRESHOLD" in setup.detail
+    assert setup.detail in caplog.text
+    chosen = gate_setup("other-hash", "my/other-model", 0.55, _table())
+    assert not chosen.calibrated and chosen.model.threshold == 0.55
+
+
+def test_a_fit_for_other_features_is_not_used() -> None:
+    table = _table()
+    other = Regression(weights={"coverage": 1.0}, bias=0.0)
+    stale = table.models["abc"].model_copy(update={"near_miss": other})
+    setup = gate_setup(
+        "abc", "bundled:model", None, CalibrationTable(reference="abc", models={"abc": stale})
+    )
+    assert not setup.calibrated and "eval.gate_fit" in setup.detail
+    assert setup.model.threshold == 0.0  # it abstains only when no passage matches
+
+
+def test_the_gate_score_is_the_lower_of_its_two_probabilities() -> None:
+    zeros = dict.fromkeys(FEATURES, 0.0)
+    model = GateModel(
+        Logistic(dict.fromkeys(TOPIC_FEATURES, 0.0) | {"evidence": 4.0}, -2.0),
+        Logistic(zeros | {"negation": -4.0}, 2.0),
+        0.5,
+    )
+    on_topic = zeros | {"evidence": 1.0}
+    assert model.score(on_topic) == pytest.approx(1 / (1 + math.exp(-2.0)))
+    assert model.score(zeros) < 0.5  # far from every passage
+    assert model.score(on_topic | {"negation": 1.0}) < 0.5  # negated, and the passage is not

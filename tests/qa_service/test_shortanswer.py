@@ -1,0 +1,78 @@
+"""Short answers: the words of a cited sentence that answer a fact question, offsets exact."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.dataset import load_eval_set
+from qa_service.answering import Source, short_answer
+from qa_service.answering.shortanswer import asked_for
+from qa_service.pipeline import QAService
+from qa_service.schemas import AskRequest
+
+BORDER = (
+    "The border that currently separates Iraq and Iran as independent states measures 1,458 "
+    "kilometers and was approved by the Algiers Agreements signed in 1975."
+)
+FIRES = (
+    "When fires broke out in Latakia this summer, Baghdad acted with rare speed, dispatching "
+    "full firefighting teams through the Iraqi Ministry of Interior."
+)
+OFFSET = 1000  # where the sentence starts in its document
+QUESTIONS = [item.question for item in load_eval_set().split("dev") if item.answerable][:60]
+
+
+def _cited(text: str) -> list[tuple[Source, str]]:
+    return [(Source("doc", OFFSET, OFFSET + len(text), "doc:chunk"), text)]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How long is the border between Iraq and Iran?", "1,458 kilometers"),
+        ("When was the border between Iraq and Iran approved?", "1975"),
+        ("Which agreements approved the border between Iraq and Iran?", "Algiers Agreements"),
+        ("Which Iraqi ministry sent firefighters to Latakia?", "Iraqi Ministry of Interior"),
+    ],
+)
+def test_the_span_that_answers_is_found(question: str, expected: str) -> None:
+    text = BORDER if "border" in question else FIRES
+    span = short_answer(question, _cited(text))
+    assert span is not None and span.text == expected
+    assert text[span.start - OFFSET : span.end - OFFSET] == span.text and span.doc_id == "doc"
+
+
+def test_questions_that_want_more_than_a_phrase_get_none() -> None:
+    assert (
+        short_answer("Why did Iraq and Iran sign the Algiers Agreements?", _cited(BORDER)) is None
+    )
+    assert asked_for("What is the Arab League?") is None  # a definition: the sentence answers
+    assert asked_for("How did the war end?") is None
+
+
+def test_no_span_of_the_kind_asked_for_means_no_short_answer() -> None:
+    assert short_answer("How many firefighters did Baghdad send to Latakia?", _cited(FIRES)) is None
+    assert short_answer("When did the fires in Latakia break out?", _cited(FIRES)) is None
+
+
+def test_kinds_of_answer() -> None:
+    assert asked_for("Who is Iraq's foreign minister?") == "name"
+    assert asked_for("Where was the agreement signed?") == "place"
+    assert asked_for("How many soldiers died?") == "number"
+    assert asked_for("In which city did they meet?") == "thing"
+
+
+def test_short_answers_point_into_a_cited_sentence(service: QAService) -> None:
+    given = 0
+    for question in QUESTIONS:
+        response = service.ask(AskRequest(question=question))
+        short = response.short_answer
+        if short is None:
+            continue
+        given += 1
+        assert service.index.documents[short.doc_id].text[short.start : short.end] == short.text
+        assert any(
+            c.doc_id == short.doc_id and c.start <= short.start < short.end <= c.end
+            for c in response.citations
+        )
+    assert given >= len(QUESTIONS) // 2  # most fact questions get one
