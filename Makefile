@@ -48,10 +48,8 @@ eval: setup  ## the eval on the test split, with the quality gate
 
 bench: setup  ## build and query benchmarks; they print figures, they assert nothing
 	$(BIN)/rag-index build --if-needed
-	$(BIN)/python bench/build.py
+	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/dense_index.py
-	$(BIN)/python bench/query.py
-	$(BIN)/python bench/http_load.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
