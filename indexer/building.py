@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 EMBED_BATCH = 256  # texts per progress step while embedding
 PROBES = 128  # indexed sentences a query encoder embeds again to measure its pairing
 PROBE_DEPTH = 10  # its top chunks for them are compared with the stored vectors' top chunks
+ONNX_ENCODERS: tuple[EncoderKind, ...] = ("onnx-fp32", "onnx-int8")  # cheap: always measured
 _VERSIONED = (
     "faiss-cpu",
     "sentence-transformers",
@@ -213,15 +214,17 @@ def build_index(
             ),
         )
         bm25 = Bm25Index.build([_chunk_terms(by_id[c.doc_id], c, params) for c in chunks])
-    with timed("measuring query encoder"):
+    with timed("measuring query encoders"):
         query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
-        if settings.query_encoder not in query_encoders:
-            query_embedder = loaded.get(settings.query_encoder) or open_embedder(
-                settings, settings.query_encoder, "query"
-            )
-            query_encoders[settings.query_encoder] = measure_query_encoder(
-                query_embedder, sentences, sentence_vectors, dense, settings.encoder_min_cosine
-            )
+        for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
+            if kind not in query_encoders:
+                query_encoders[kind] = measure_query_encoder(
+                    loaded.get(kind) or open_embedder(settings, kind, "query"),
+                    sentences,
+                    sentence_vectors,
+                    dense,
+                    settings.encoder_min_cosine,
+                )
     tokens = [c.tokens for c in chunks]
     manifest = {
         "format_version": FORMAT_VERSION,
