@@ -52,7 +52,7 @@ eval: setup  ## every eval corpus's test split, each on its own index, with its 
 
 bench: setup  ## build and query benchmarks; they print figures, they assert nothing
 	$(BIN)/rag-index build --if-needed
-	$(BIN)/python bench/build.py
+	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/dense_index.py
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/http_load.py

@@ -1,11 +1,12 @@
 """/ask over HTTP at concurrency 1, 8 and 32, next to an endpoint that only embeds.
 
-    python bench/http_load.py [--requests 320] [--concurrency 1 8 32]
+    python bench/http_load.py [--requests 320] [--concurrency 1 8 32] [--encoders torch onnx-int8]
 
-Starts uvicorn twice on 127.0.0.1 (the service with its answer cache off, then
-bench/embed_app.py), sends the eval questions from one asyncio client at each concurrency,
-and prints p50, p99 and requests/s for both. The client runs on the same two cores as the
-server, so compare the two rows of one run rather than the absolute numbers.
+For each query encoder, starts uvicorn twice on 127.0.0.1 (the service with its answer cache
+off, then bench/embed_app.py, both with that encoder), sends the eval questions from one
+asyncio client at each concurrency, and prints p50, p99 and requests/s for both. The client
+runs on the same two cores as the server, so compare rows of one run rather than the absolute
+numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -50,54 +52,83 @@ async def load(
     return latencies, len(latencies) / elapsed
 
 
+@dataclass(frozen=True)
+class Row:
+    encoder: str
+    concurrency: int
+    endpoint: str
+    p50: float
+    p99: float
+    rps: float
+
+
+def measure(requests: int, concurrency: list[int], encoders: list[str]) -> list[Row]:
+    """Both endpoints with each query encoder (RAG_QUERY_ENCODER) at each concurrency."""
+    unique = list(dict.fromkeys(i.question for i in load_eval_set().items))
+    questions = (unique * (requests // len(unique) + 1))[:requests]
+    logs = REPO / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for encoder in encoders:
+        for label, app, path in (
+            ("/ask", "qa_service.main:app", "/ask"),
+            ("embed only", "embed_app:app", "/embed"),
+        ):
+            server = start_server(
+                IndexSettings().index_dir.resolve(),
+                logs / f"{encoder}-{label.strip('/').replace(' ', '-')}.log",
+                app=app,
+                RAG_CACHE_BYTES="0",
+                RAG_RATE_LIMIT_PER_MINUTE="0",
+                RAG_QUERY_ENCODER=encoder,
+                PYTHONPATH=str(REPO / "bench"),
+            )
+            try:
+                asyncio.run(load(server.url, path, questions[:20], 1))  # warm up
+                for level in concurrency:
+                    latencies, rps = asyncio.run(load(server.url, path, questions, level))
+                    rows.append(
+                        Row(
+                            encoder,
+                            level,
+                            label,
+                            percentile(latencies, 50),
+                            percentile(latencies, 99),
+                            rps,
+                        )
+                    )
+            finally:
+                stop_server(server)
+    return rows
+
+
+def report(rows: list[Row], requests: int) -> None:
+    print(f"{requests} requests per row, answer cache off")
+    print(
+        f"{'encoder':<10} {'concurrency':>11} {'endpoint':<11} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'req/s':>7}"
+    )
+    for row in sorted(rows, key=lambda r: (r.encoder, r.concurrency, r.endpoint)):
+        print(
+            f"{row.encoder:<10} {row.concurrency:>11} {row.endpoint:<11} {row.p50:>8.1f} "
+            f"{row.p99:>8.1f} {row.rps:>7.1f}"
+        )
+    by = {(r.encoder, r.concurrency, r.endpoint): r for r in rows}
+    for encoder, concurrency, _ in sorted(k for k in by if k[2] == "/ask"):
+        ask, floor = by[(encoder, concurrency, "/ask")], by[(encoder, concurrency, "embed only")]
+        print(
+            f"{encoder}, concurrency {concurrency}: /ask p50 is {ask.p50 / floor.p50:.2f}x the "
+            f"embed-only p50, at {ask.rps / floor.rps:.2f}x its requests/s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=320)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--encoders", nargs="+", default=["torch", "onnx-int8"])
     args = parser.parse_args()
-    unique = list(dict.fromkeys(i.question for i in load_eval_set().items))
-    questions = (unique * (args.requests // len(unique) + 1))[: args.requests]
-    logs = REPO / "var" / "bench"
-    logs.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for label, app, path in (
-        ("/ask", "qa_service.main:app", "/ask"),
-        ("embed only", "embed_app:app", "/embed"),
-    ):
-        server = start_server(
-            IndexSettings().index_dir.resolve(),
-            logs / f"{label.strip('/').replace(' ', '-')}.log",
-            app=app,
-            RAG_CACHE_BYTES="0",
-            RAG_RATE_LIMIT_PER_MINUTE="0",
-            PYTHONPATH=str(REPO / "bench"),
-        )
-        try:
-            asyncio.run(load(server.url, path, questions[:20], 1))  # warm up
-            for concurrency in args.concurrency:
-                latencies, rps = asyncio.run(load(server.url, path, questions, concurrency))
-                rows.append(
-                    (
-                        concurrency,
-                        label,
-                        percentile(latencies, 50),
-                        percentile(latencies, 99),
-                        rps,
-                    )
-                )
-        finally:
-            stop_server(server)
-    print(f"{len(questions)} requests per row, answer cache off")
-    print(f"{'concurrency':>11} {'endpoint':<11} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7}")
-    for concurrency, label, p50, p99, rps in sorted(rows, key=lambda r: (r[0], r[1])):
-        print(f"{concurrency:>11} {label:<11} {p50:>8.1f} {p99:>8.1f} {rps:>7.1f}")
-    by = {(r[0], r[1]): r for r in rows}
-    for concurrency in args.concurrency:
-        ask, floor = by[(concurrency, "/ask")], by[(concurrency, "embed only")]
-        print(
-            f"concurrency {concurrency}: /ask p50 is {ask[2] / floor[2]:.2f}x the embed-only "
-            f"p50, at {ask[4] / floor[4]:.2f}x its requests/s"
-        )
+    report(measure(args.requests, args.concurrency, args.encoders), args.requests)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,10 @@ def main() -> None:
     logs = REPO / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     server = start_server(
-        IndexSettings().index_dir.resolve(), logs / "integrations.log", RAG_CACHE_SIZE="0"
+        IndexSettings().index_dir.resolve(),
+        logs / "integrations.log",
+        RAG_CACHE_BYTES="0",
+        RAG_RATE_LIMIT_PER_MINUTE="0",
     )
     try:
         rows = asyncio.run(measure(server.url, questions))

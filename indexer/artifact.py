@@ -25,7 +25,7 @@ from typing import Any
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from corpus import Document
 from indexer.analysis import AnalyzerInfo, TextAnalyzer, analyzer_for
@@ -33,6 +33,7 @@ from indexer.chunking import Chunk, Sentence
 from indexer.dense import load_dense_index, save_dense_index
 from indexer.embedding import ModelIdentity, Vectors
 from indexer.lexical import Bm25Index
+from indexer.settings import EncoderKind
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,19 @@ class EmbeddingInfo(BaseModel, frozen=True):
     dimension: int
     max_seq_length: int
     normalized: bool
+    encoder: EncoderKind = "torch"  # what embedded the chunks and sentences
+    encoder_sha256: str = ""  # its ONNX file's hash; for PyTorch, the model files' hash
+
+
+class QueryEncoderInfo(BaseModel, frozen=True):
+    """A query encoder measured against the index's own vectors by the build."""
+
+    sha256: str  # the encoder measured: its ONNX file's hash; for PyTorch, the model files' hash
+    probes: int  # indexed sentences embedded again with it
+    mean_cosine: float  # to the stored vectors of the same sentences
+    min_cosine: float
+    top_chunks_agreement: float  # share of the top chunks found by both vectors of a sentence
+    allowed: bool  # mean_cosine reached the build's encoder_min_cosine
 
 
 class DocumentInfo(BaseModel, frozen=True):
@@ -116,12 +130,38 @@ class Manifest(BaseModel, frozen=True):
     counts: dict[str, Any]
     versions: dict[str, str]
     files: dict[str, str]  # relative path -> sha256
+    query_encoders: dict[EncoderKind, QueryEncoderInfo] = Field(default_factory=dict)
 
     def model_identity_matches(self, identity: ModelIdentity) -> bool:
         return (
             self.embedding.files_sha256 == identity.files_sha256
             and self.embedding.dimension == identity.dimension
         )
+
+    def query_encoder_problem(self, identity: ModelIdentity) -> str | None:
+        """Why questions embedded by `identity` must not search this index; None when allowed."""
+        built_with = f"was built with the {self.embedding.encoder} encoder"
+        allowed = sorted(kind for kind, info in self.query_encoders.items() if info.allowed)
+        others = f"set RAG_QUERY_ENCODER to one it allows ({', '.join(allowed) or 'none'})"
+        measured = self.query_encoders.get(identity.encoder)
+        if measured is None:
+            return (
+                f"{built_with} and did not measure the {identity.encoder} query encoder "
+                f"against it: {REBUILD} with RAG_QUERY_ENCODER={identity.encoder} set, or {others}"
+            )
+        if measured.sha256 != identity.encoder_sha256:
+            return (
+                f"measured a different {identity.encoder} encoder (sha256 {measured.sha256[:12]}) "
+                f"than the one configured (sha256 {identity.encoder_sha256[:12]}; another model "
+                f"or library version made it): {REBUILD} to measure this one, or {others}"
+            )
+        if not measured.allowed:
+            return (
+                f"{built_with}, and the {identity.encoder} query encoder's vectors reach a mean "
+                f"cosine of only {measured.mean_cosine:.4f} to it: {others}, or "
+                f"{REBUILD} with RAG_BUILD_ENCODER={identity.encoder}"
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -163,7 +203,7 @@ def write_index(directory: Path, contents: IndexContents, manifest: dict[str, An
         np.save(staging / SENTENCE_VECTORS, contents.sentence_vectors)
         contents.bm25.save(staging / BM25)
         manifest["files"] = {
-            str(path.relative_to(staging)): _sha256(path)
+            str(path.relative_to(staging)): file_sha256(path)
             for path in sorted(staging.rglob("*"))
             if path.is_file()
         }
@@ -209,7 +249,7 @@ def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
         path = directory / name
         if not path.is_file():
             raise IndexIncompleteError(f"the index at {directory} is missing {name}; {REBUILD}")
-        if checksums and _sha256(path) != expected:
+        if checksums and file_sha256(path) != expected:
             raise IndexCorruptError(
                 f"{name} in {directory} does not match its checksum in {MANIFEST}: the file was "
                 f"changed or damaged; {REBUILD}"
@@ -219,7 +259,7 @@ def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
 def load_index(
     directory: Path, model: ModelIdentity | None = None, verify_checksums: bool = True
 ) -> CorpusIndex:
-    """Load and verify the index; refuse one built with a different model than `model`."""
+    """Load and verify the index; refuse one that `model` (the query embedder) must not search."""
     manifest = read_manifest(directory)
     if model is not None and not manifest.model_identity_matches(model):
         raise IndexMismatchError(
@@ -235,6 +275,9 @@ def load_index(
         raise IndexMismatchError(
             f"the index at {directory} was built with another text analyser ({error}); {REBUILD}"
         ) from error
+    problem = None if model is None else manifest.query_encoder_problem(model)
+    if problem is not None:
+        raise IndexMismatchError(f"the index at {directory} {problem}")
     verify_files(directory, manifest, verify_checksums)
     try:
         documents = [Document.model_validate_json(line) for line in _lines(directory / DOCUMENTS)]
@@ -306,7 +349,7 @@ def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

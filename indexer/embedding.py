@@ -1,4 +1,9 @@
-"""Text -> normalised vectors with a sentence-transformers model; one call per query."""
+"""Text -> normalised vectors: the `Embedder` role, its PyTorch implementation, and the choice.
+
+The build embeds chunks and sentences with `settings.build_encoder`; the service embeds each
+question with `settings.query_encoder`. Either is PyTorch (sentence-transformers) or the same
+model exported to ONNX (indexer/onnx_encoder.py); `open_embedder` picks one.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from indexer.settings import BUNDLED_MODEL
+from indexer.settings import BUNDLED_MODEL, EncoderKind, IndexSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +37,52 @@ class ModelIdentity:
     files_sha256: str  # a hash of every file in that folder
     dimension: int
     max_seq_length: int
+    encoder: EncoderKind  # what computes the vectors: PyTorch, or an ONNX export of the model
+    encoder_sha256: str  # the ONNX file's hash; for PyTorch, the model files' hash
+
+
+class Embedder(Protocol):
+    """The embedding role: documents in batches, a query in one call, both normalised."""
+
+    @property
+    def identity(self) -> ModelIdentity: ...
+
+    def token_count(self, text: str) -> int:
+        """Word pieces the model reads for `text`, its special tokens included."""
+        ...
+
+    def fits(self, text: str) -> bool:
+        """Whether the model reads all of `text`."""
+        ...
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """A (len(texts), dimension) array of normalised vectors."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """One model call: a (1, dimension) normalised vector."""
+        ...
+
+
+def open_embedder(
+    settings: IndexSettings, encoder: EncoderKind, role: Literal["build", "query"]
+) -> Embedder:
+    """The embedder `encoder` of settings.embedding_model, with the threads of its role.
+
+    ONNX files are exported (and cached) on first use; see indexer/onnx_encoder.py.
+    """
+    if encoder == "torch":  # PyTorch's thread count is per process: one setting for both roles
+        return TorchEmbedder(
+            settings.embedding_model, settings.torch_threads, settings.embed_batch_size
+        )
+    from indexer.onnx_encoder import OnnxEmbedder, export_encoder
+
+    path = resolve_model_path(settings.embedding_model)
+    onnx_file = export_encoder(path, encoder, settings.encoder_cache_dir)
+    threads = settings.torch_threads if role == "build" else settings.query_threads
+    return OnnxEmbedder(
+        settings.embedding_model, path, onnx_file, encoder, threads, settings.embed_batch_size
+    )
 
 
 def resolve_model_path(name: str) -> Path:
@@ -65,8 +117,8 @@ def hash_model_files(path: Path) -> str:
     return digest.hexdigest()
 
 
-class Embedder:
-    """The embedding model, loaded once: documents in batches, a query in one call."""
+class TorchEmbedder:
+    """The model run by sentence-transformers on PyTorch, loaded once."""
 
     def __init__(self, name: str, threads: int, batch_size: int = 64) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -88,31 +140,36 @@ class Embedder:
         max_seq_length = self._model.max_seq_length
         if dimension is None or max_seq_length is None:
             raise ModelError(f"{path} does not say its embedding dimension and input length")
-        self.identity = ModelIdentity(
+        files_sha256 = hash_model_files(path)
+        self._identity = ModelIdentity(
             name=name,
             path=str(path),
-            files_sha256=hash_model_files(path),
+            files_sha256=files_sha256,
             dimension=dimension,
             max_seq_length=max_seq_length,
+            encoder="torch",
+            encoder_sha256=files_sha256,
         )
 
+    @property
+    def identity(self) -> ModelIdentity:
+        return self._identity
+
     def token_count(self, text: str) -> int:
-        """Word pieces the model reads for `text`, its special tokens included."""
         return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def fits(self, text: str) -> bool:
         return self.token_count(text) <= self.identity.max_seq_length
 
-    def embed_documents(self, texts: list[str], show_progress: bool = False) -> Vectors:
+    def embed_documents(self, texts: list[str]) -> Vectors:
         vectors = self._model.encode(
             texts,
             batch_size=self._batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.identity.dimension)
 
     def embed_query(self, text: str) -> Vectors:
-        """One model call: a (1, dimension) normalised vector."""
         return self.embed_documents([text])

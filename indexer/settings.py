@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from corpus import DEFAULT_CORPUS_DIR
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+# PyTorch (sentence-transformers), or the same model exported to ONNX, as is or with int8 weights
+EncoderKind = Literal["torch", "onnx-fp32", "onnx-int8"]
 
 
 class IndexSettings(BaseSettings):
@@ -33,7 +37,34 @@ class IndexSettings(BaseSettings):
     embed_batch_size: int = Field(
         16, ge=1, description="Texts per model call while building (bench/build.py: 16 beats 64)"
     )
-    torch_threads: int = Field(2, ge=1, description="Threads for one model call")
+    torch_threads: int = Field(
+        2,
+        ge=1,
+        description="Threads for one model call while building, and for every PyTorch call "
+        "(PyTorch's thread count is per process)",
+    )
+    build_encoder: EncoderKind = Field(
+        "torch", description="What embeds chunks and sentences while building"
+    )
+    query_encoder: EncoderKind = Field(
+        "onnx-fp32",
+        description="What embeds questions; the build measures it against the build encoder "
+        "and the service refuses a pairing the index did not allow (int8 is faster, but cost "
+        "0.014 of answer hit on the eval's test split)",
+    )
+    query_threads: int = Field(
+        1, ge=1, description="Threads of one ONNX query call (one per request path)"
+    )
+    encoder_cache_dir: Path = Field(
+        Path("var/encoders"), description="Where ONNX exports are cached, by model and recipe"
+    )
+    encoder_min_cosine: float = Field(
+        0.99,
+        ge=0,
+        le=1,
+        description="A query encoder pairs with an index when its vectors of the index's own "
+        "sentences have at least this mean cosine to the stored ones",
+    )
 
     chunk_tokens: int = Field(128, ge=16, description="Chunk size, in cl100k tokens")
     chunk_overlap: int = Field(32, ge=0, description="Tokens shared by neighbouring chunks")

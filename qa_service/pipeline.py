@@ -21,7 +21,7 @@ from corpus import CorpusError, load_corpus
 from indexer.artifact import CorpusIndex, load_index
 from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
-from indexer.embedding import Embedder
+from indexer.embedding import Embedder, open_embedder
 from qa_service.answering import (
     Answer,
     AnswerContext,
@@ -123,12 +123,10 @@ class AnswerCache:
 
 class QAService:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
-        """Load the model (unless given one) and the index, verifying that they belong together."""
+        """Load the query encoder (unless given one) and the index, verifying that they pair."""
         self.settings = settings
         faiss.omp_set_num_threads(settings.faiss_threads)
-        self.embedder = embedder or Embedder(
-            settings.embedding_model, settings.torch_threads, settings.embed_batch_size
-        )
+        self.embedder = embedder or open_embedder(settings, settings.query_encoder, "query")
         self.index: CorpusIndex = load_index(
             settings.index_dir, self.embedder.identity, settings.verify_checksums
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.building import BuildReport, build_index
-from indexer.embedding import Embedder
+from indexer.embedding import Embedder, open_embedder
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
 from tests.corpora.fixtures import copy_text_corpus, make_formats_corpus
@@ -19,7 +19,7 @@ CORPORA = ("wrapped", "markdown", "formats")
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
-    return Embedder(defaults.embedding_model, defaults.torch_threads, defaults.embed_batch_size)
+    return open_embedder(defaults, defaults.build_encoder, "build")
 
 
 def _make(corpus: str, folder: Path) -> Path:
@@ -43,7 +43,7 @@ def corpus_service(
                 index_dir=root / "index",
                 _env_file=None,
             )
-            report = build_index(settings, embedder=embedder)
+            report = build_index(settings, embedders=[embedder])
             built[corpus] = (QAService(settings, embedder), report)
         return built[corpus]
 

@@ -50,9 +50,9 @@ def test_the_session_build_reports_what_it_did(built_index: BuildReport) -> None
 def test_rebuilding_an_unchanged_corpus_gives_the_same_ids(
     small_settings: Settings, service: QAService
 ) -> None:
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     first = load_index(small_settings.index_dir)
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     second = load_index(small_settings.index_dir)
     assert [c.id for c in first.chunks] == [c.id for c in second.chunks]
     assert first.manifest.corpus.hash == second.manifest.corpus.hash
@@ -66,7 +66,7 @@ def test_a_changed_corpus_makes_the_index_stale(
     small_settings: Settings, small_corpus: Path, service: QAService
 ) -> None:
     assert index_needs_build(small_settings)[0].startswith("there is no index")
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     assert index_needs_build(small_settings) == []
     (small_corpus / "tigris.md").write_text(NEW_DOCUMENT)
     assert index_needs_build(small_settings) == ["the corpus changed (added: tigris)"]
@@ -76,7 +76,7 @@ def test_a_changed_corpus_makes_the_index_stale(
 
 
 def test_a_damaged_index_needs_a_build(small_settings: Settings, service: QAService) -> None:
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     vectors = small_settings.index_dir / "sentence_vectors.npy"
     vectors.write_bytes(vectors.read_bytes()[:-8] + b"\0" * 8)
     (reason,) = index_needs_build(small_settings)
@@ -87,7 +87,7 @@ def test_a_dropped_in_document_is_indexed_and_found(
     small_settings: Settings, small_corpus: Path, service: QAService
 ) -> None:
     (small_corpus / "tigris.md").write_text(NEW_DOCUMENT)
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     qa = QAService(small_settings, embedder=service.embedder)
     assert qa.index.documents["tigris"].title == "Water of the Tigris"
     response = qa.ask(AskRequest(question="What share of the Tigris flow goes to Varnistan?"))
@@ -100,11 +100,11 @@ def test_a_dropped_in_document_is_indexed_and_found(
 def test_a_failed_build_leaves_the_previous_index_in_place(
     small_settings: Settings, small_corpus: Path, service: QAService
 ) -> None:
-    build_index(small_settings, embedder=service.embedder)
+    build_index(small_settings, embedders=[service.embedder])
     before = load_index(small_settings.index_dir).manifest.built_at
     (small_corpus / "manifest.json").write_text("{not json")
     with pytest.raises(Exception, match="not a valid corpus manifest"):
-        build_index(small_settings, embedder=service.embedder)
+        build_index(small_settings, embedders=[service.embedder])
     assert load_index(small_settings.index_dir).manifest.built_at == before
 
 

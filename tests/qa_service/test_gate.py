@@ -49,7 +49,7 @@ def squad_service(
     corpus = get_corpus("squad-complexity")
     index_dir = tmp_path_factory.mktemp("squad") / "index"
     settings = Settings(_env_file=None, corpus_dir=corpus.documents, index_dir=index_dir)
-    build_index(settings, embedder=service.embedder)
+    build_index(settings, embedders=[service.embedder])
     yield QAService(settings, embedder=service.embedder)
 
 

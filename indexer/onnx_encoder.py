@@ -1,0 +1,236 @@
+"""The embedding model as an ONNX graph: exported and quantised offline, run with onnxruntime.
+
+Export (once per model and recipe, cached under `settings.encoder_cache_dir`): the transformer
+is traced with `torch.onnx` together with mean pooling and L2 normalisation, so one session call
+maps word-piece ids to the vectors the PyTorch model gives. `onnx-int8` then quantises only the
+MatMul weights, per output channel, with onnxruntime's dynamic quantisation (mean cosine 0.994
+to fp32 here; quantising every op with the defaults drops it to 0.969). The model's own fast
+tokenizer (tokenizer.json) feeds the session, so neither PyTorch nor transformers is imported
+to serve queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.artifact import file_sha256
+from indexer.embedding import ModelError, ModelIdentity, Vectors, hash_model_files
+from indexer.settings import EncoderKind
+
+logger = logging.getLogger(__name__)
+
+# Bump when the export below changes: it names the cache folder, so old exports are not reused.
+RECIPE = "trace opset 17, mean pooling + L2 in graph; int8: MatMul weights, per channel, QInt8"
+OPSET = 17
+_EXPORT_VERSIONS = ("torch", "transformers", "onnx", "onnxruntime")
+
+
+def export_encoder(model_path: Path, encoder: EncoderKind, cache_dir: Path) -> Path:
+    """The ONNX file of `encoder` for the model at `model_path`, exported unless cached.
+
+    Exports are deterministic: the same model, recipe and library versions give the same bytes,
+    and the cache folder is named by all of them.
+    """
+    if encoder == "torch":
+        raise ValueError("the PyTorch encoder has no ONNX file")
+    folder = cache_dir / _cache_key(model_path)
+    fp32 = folder / "onnx-fp32.onnx"
+    if not fp32.is_file():
+        _write_atomically(fp32, lambda target: _export_fp32(model_path, target))
+    if encoder == "onnx-fp32":
+        return fp32
+    int8 = folder / "onnx-int8.onnx"
+    if not int8.is_file():
+        _write_atomically(int8, lambda target: _quantise(fp32, target))
+    return int8
+
+
+class OnnxEmbedder:
+    """An ONNX export of the model in an onnxruntime session with a fixed number of threads."""
+
+    def __init__(
+        self,
+        name: str,
+        model_path: Path,
+        onnx_file: Path,
+        encoder: EncoderKind,
+        threads: int,
+        batch_size: int,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        max_seq_length = _max_seq_length(model_path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: its graph-fusion notices are noise
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
+            raise ModelError(
+                f"cannot load the ONNX encoder {onnx_file} ({error}): delete it and run "
+                "`rag-index build` to export it again"
+            ) from error
+        tokenizer_file = str(model_path / "tokenizer.json")
+        self._counter = Tokenizer.from_file(tokenizer_file)  # every word piece, for chunking
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        self._tokenizer = Tokenizer.from_file(tokenizer_file)  # what the model reads
+        self._tokenizer.no_padding()  # each batch is padded to its own longest row
+        self._tokenizer.enable_truncation(max_seq_length)  # [CLS], the first pieces, [SEP]
+        # int8 quantises each call's activations with one scale for the whole batch, so a
+        # text's vector would depend on its neighbours: that encoder embeds one text per call
+        self._batch_size = 1 if encoder == "onnx-int8" else batch_size
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
+        dimension = self._session.get_outputs()[0].shape[1]
+        self._identity = ModelIdentity(
+            name=name,
+            path=str(model_path),
+            files_sha256=hash_model_files(model_path),
+            dimension=int(dimension),
+            max_seq_length=max_seq_length,
+            encoder=encoder,
+            encoder_sha256=file_sha256(onnx_file),
+        )
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self._identity
+
+    def token_count(self, text: str) -> int:
+        return len(self._counter.encode(text, add_special_tokens=True).ids)
+
+    def fits(self, text: str) -> bool:
+        return self.token_count(text) <= self._identity.max_seq_length
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Batches of similar length, so little of each call is padding; rows in input order."""
+        ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        vectors = np.zeros((len(texts), self._identity.dimension), dtype=np.float32)
+        for begin in range(0, len(order), self._batch_size):
+            rows = order[begin : begin + self._batch_size]
+            vectors[rows] = self._run([ids[i] for i in rows])
+        return vectors
+
+    def embed_query(self, text: str) -> Vectors:
+        return self.embed_documents([text])
+
+    def _run(self, rows: list[list[int]]) -> npt.NDArray[np.float32]:
+        length = max(len(row) for row in rows)
+        input_ids = np.full((len(rows), length), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), length), dtype=np.int64)
+        for i, row in enumerate(rows):
+            input_ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        (output,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+        return np.asarray(output, dtype=np.float32)
+
+
+def _cache_key(model_path: Path) -> str:
+    versions = {name: metadata.version(name) for name in _EXPORT_VERSIONS}
+    recipe = json.dumps({"recipe": RECIPE, "versions": versions}, sort_keys=True)
+    model = hash_model_files(model_path)
+    return f"{model[:16]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
+
+
+def _max_seq_length(model_path: Path) -> int:
+    """The input length sentence-transformers uses; only mean-pooled models export here."""
+    try:
+        modules = json.loads((model_path / "modules.json").read_text(encoding="utf-8"))
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith(".Pooling"))
+        pooling = json.loads((model_path / pooling_dir / "config.json").read_text("utf-8"))
+        config = json.loads((model_path / "sentence_bert_config.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        raise ModelError(
+            f"{model_path} is not a sentence-transformers model folder ({error!r}): set "
+            "RAG_BUILD_ENCODER=torch and RAG_QUERY_ENCODER=torch"
+        ) from error
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v}
+    if modes != {"pooling_mode_mean_tokens"}:
+        raise ModelError(
+            f"{model_path} pools with {sorted(modes)}; the ONNX export supports mean pooling "
+            "only: set RAG_BUILD_ENCODER=torch and RAG_QUERY_ENCODER=torch"
+        )
+    return int(config["max_seq_length"])
+
+
+def _export_fp32(model_path: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        """Transformer, then mean over the real tokens, then unit length: one graph."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            tokens = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+
+    _max_seq_length(model_path)  # refuse a model whose pooling the graph would get wrong
+    logger.info("exporting %s to ONNX (once; cached in %s)", model_path, target.parent)
+    model = Pooled(AutoModel.from_pretrained(str(model_path))).eval()
+    example = torch.ones((2, 8), dtype=torch.int64)
+    rows = {0: "batch", 1: "tokens"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the tracer warns about shape checks it folds; benign
+        torch.onnx.export(
+            model,
+            (example, torch.ones_like(example)),
+            str(target),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embeddings"],
+            dynamic_axes={"input_ids": rows, "attention_mask": rows, "embeddings": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def _quantise(fp32: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        fp32,
+        target,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+    )
+
+
+def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Write with `write(path)` to a temporary sibling, then rename: no half-written cache."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(staging))
+        os.chmod(staging, 0o644)  # mkstemp's 0600 would hide the cache from other users
+        os.replace(staging, target)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
