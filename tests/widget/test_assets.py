@@ -7,7 +7,9 @@ from playwright.sync_api import Page, expect
 
 from tests.widget.widget_support import WIDGET_JS, Widget
 
-BUDGET_BYTES = 30_000  # widget JS and its CSS, uncompressed
+# Widget JS and its CSS, uncompressed: 30,000 until it gained the short answer, streamed
+# citations per sentence and the access-refused and CORS messages.
+BUDGET_BYTES = 32_000
 
 
 def test_the_widget_fits_its_budget() -> None:
