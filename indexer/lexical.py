@@ -1,7 +1,6 @@
 """Chunk terms -> the BM25 index over chunks that finds exact names, numbers and dates.
 
-Terms come from the text analyser (`indexer.analysis`); `terms` and `STOPWORDS` are re-exported
-here for the modules that still import them from this one.
+Terms come from the text analyser (`indexer.analysis`).
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from indexer.analysis import STOPWORDS, terms
-
-__all__ = ["STOPWORDS", "Bm25Index", "terms"]
+__all__ = ["Bm25Index"]
 
 # bm25s sets its own logger to DEBUG on import; put it back under the application's logging.
 logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from indexer.lexical import STOPWORDS
+from indexer.analysis import STOPWORDS
 
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’-][^\W\d_]+)*|n['’]t", re.UNICODE)
 _SPACES = re.compile(r"\s+")

@@ -13,9 +13,9 @@ from typing import Literal
 
 import numpy as np
 
+from indexer.analysis import STOPWORDS, terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
-from indexer.lexical import STOPWORDS, terms
 from qa_service.answering.roles import Question
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings

@@ -17,9 +17,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from indexer.analysis import terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
-from indexer.lexical import terms
 from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question
 

@@ -28,11 +28,10 @@ import numpy as np
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from indexer.analysis import DEFAULT_ANALYZER
+from indexer.analysis import DEFAULT_ANALYZER, terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from indexer.embedding import Vectors
-from indexer.lexical import terms
 from qa_service.answering.roles import AnswerContext, Claim, Draft, Source
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.lexical import terms
+from indexer.analysis import terms
 from qa_service.answering.contradictions import first_mismatch, is_verbatim
 from qa_service.answering.roles import Verdict
 from qa_service.answering.support_model import MODEL_DIR, CrossEncoder

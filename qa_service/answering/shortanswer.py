@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from indexer.lexical import STOPWORDS, terms
+from indexer.analysis import STOPWORDS, terms
 from qa_service.answering.evidence import MONTH as _MONTH
 from qa_service.answering.evidence import expected_answer_type, has_quantity, holds
 from qa_service.answering.roles import Source
