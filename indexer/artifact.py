@@ -1,4 +1,4 @@
-"""The index directory: written atomically with a manifest, and refused on load unless it verifies.
+"""The index directory: one version, written with a manifest, refused on load unless it verifies.
 
 Layout (txtai-style: the index knows how it was made):
     manifest.json          how it was built, and a checksum of every other file
@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from indexer.dense import load_dense_index, save_dense_index
 from indexer.embedding import ModelIdentity, Vectors
 from indexer.lexical import Bm25Index
 from indexer.settings import EncoderKind
+from indexer.versions import new_staging, publish
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +177,11 @@ class CorpusIndex:
     sentence_vectors: Vectors
     bm25: Bm25Index
 
+    @property
+    def version(self) -> str:
+        """The version's id: its directory's name (a fixed name for an unversioned index)."""
+        return self.directory.name
+
 
 @dataclass(frozen=True)
 class IndexContents:
@@ -191,10 +195,12 @@ class IndexContents:
     bm25: Bm25Index
 
 
-def write_index(directory: Path, contents: IndexContents, manifest: dict[str, Any]) -> Manifest:
-    """Write into a temporary sibling directory, then swap it in with a rename."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.building-", dir=directory.parent))
+def write_index(
+    directory: Path, contents: IndexContents, manifest: dict[str, Any]
+) -> tuple[Manifest, str]:
+    """Write a new version beside the served one, then switch `directory` to it atomically;
+    the manifest written and the version's id. Hold `build_lock(directory)` around it."""
+    staging = new_staging(directory)
     try:
         _write_jsonl(staging / DOCUMENTS, contents.documents)
         _write_jsonl(staging / CHUNKS, contents.chunks)
@@ -209,11 +215,11 @@ def write_index(directory: Path, contents: IndexContents, manifest: dict[str, An
         }
         final = Manifest.model_validate(manifest)
         (staging / MANIFEST).write_text(final.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        _swap_in(staging, directory)
+        version = publish(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return final
+    return final, version
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -259,7 +265,11 @@ def verify_files(directory: Path, manifest: Manifest, checksums: bool) -> None:
 def load_index(
     directory: Path, model: ModelIdentity | None = None, verify_checksums: bool = True
 ) -> CorpusIndex:
-    """Load and verify the index; refuse one that `model` (the query embedder) must not search."""
+    """Load and verify the index; refuse one that `model` (the query embedder) must not search.
+
+    A versioned index is resolved first: everything is read from the one version it names.
+    """
+    directory = directory.resolve()
     manifest = read_manifest(directory)
     if model is not None and not manifest.model_identity_matches(model):
         raise IndexMismatchError(
@@ -327,16 +337,6 @@ def _check_consistent(index: CorpusIndex) -> None:
         raise IndexCorruptError(
             f"the index at {index.directory} is inconsistent: {'; '.join(problems)}; {REBUILD}"
         )
-
-
-def _swap_in(staging: Path, directory: Path) -> None:
-    old = None
-    if directory.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
-        os.replace(directory, old / directory.name)
-    os.replace(staging, directory)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_jsonl(path: Path, rows: Iterable[BaseModel]) -> None:

@@ -12,19 +12,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
 
-from corpus import Document, SkippedFile, corpus_hash, load_corpus, read_corpus
+from corpus import CorpusContents, Document, SkippedFile, corpus_hash, load_corpus, read_corpus
 from indexer.analysis import DEFAULT_ANALYZER, STOPWORDS, TextAnalyzer
 from indexer.artifact import (
     FORMAT_VERSION,
+    CorpusIndex,
     IndexContents,
     IndexLoadError,
     Manifest,
     QueryEncoderInfo,
+    load_index,
     read_manifest,
     verify_files,
     write_index,
@@ -45,8 +47,10 @@ from indexer.embedding import (
     open_embedder,
     resolve_model_path,
 )
+from indexer.incremental import Parts, Reusable, VectorCache, model_key, reusable
 from indexer.lexical import Bm25Index
 from indexer.settings import EncoderKind, IndexSettings
+from indexer.versions import build_lock, clean_dead_builds
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,9 @@ class BuildReport:
     chunk_tokens_max: int
     seconds: dict[str, float] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)  # files that were not indexed
+    version: str = ""  # the id of the version written
+    reused_documents: int = 0  # documents whose chunks and vectors came from the last version
+    embedded_texts: int = 0  # chunks and sentences embedded (the rest were reused)
 
 
 def chunking_params(settings: IndexSettings) -> ChunkingParams:
@@ -168,56 +175,91 @@ def build_index(
     settings: IndexSettings,
     progress: BuildProgress | None = None,
     embedders: Iterable[Embedder] = (),
+    wait: bool = True,
+    served: CorpusIndex | None = None,
 ) -> BuildReport:
-    """Build the index of settings.corpus_dir into settings.index_dir.
+    """Build the index of settings.corpus_dir as a new version of settings.index_dir.
 
-    `embedders` already loaded with settings.embedding_model are used instead of loading
-    the build or query encoder again, when their encoder is the one configured.
+    One build at a time: this waits for a running one (or, with `wait=False`, raises
+    `BuildRunningError`), then removes what dead builds left. Unchanged documents keep their
+    chunks and vectors from the current version (`served`, when the caller has it loaded);
+    only new text is embedded. `embedders` already loaded with settings.embedding_model are
+    used instead of loading the build or query encoder again, when their encoder is the one
+    configured.
     """
-    progress = progress or SilentProgress()
-    seconds: dict[str, float] = {}
+    with build_lock(settings.index_dir, wait):
+        clean_dead_builds(settings.index_dir)
+        return _build(settings, _Stages(progress or SilentProgress()), embedders, served)
+
+
+class _Stages:
+    """The build's progress and the seconds each stage took."""
+
+    def __init__(self, progress: BuildProgress) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
 
     @contextmanager
-    def timed(stage: str, total: int | None = None) -> Iterator[None]:
-        progress.stage(stage, total)
+    def timed(self, stage: str, total: int | None = None) -> Iterator[None]:
+        self.progress.stage(stage, total)
         started = time.perf_counter()
         yield
-        seconds[stage] = round(time.perf_counter() - started, 3)
+        self.seconds[stage] = round(time.perf_counter() - started, 3)
 
+
+@dataclass
+class _Rows:
+    """The new version's rows, in document order; `fresh` marks the parts still to embed."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    parts: list[tuple[Parts | None, int, int]] = field(default_factory=list)  # reused, rows
+    fresh_chunks: list[Chunk] = field(default_factory=list)
+    fresh_sentences: list[Sentence] = field(default_factory=list)
+
+
+def _build(
+    settings: IndexSettings,
+    stages: _Stages,
+    embedders: Iterable[Embedder],
+    served: CorpusIndex | None,
+) -> BuildReport:
     analyzer = DEFAULT_ANALYZER
-    with timed("load corpus"):
+    with stages.timed("load corpus"):
         corpus = read_corpus(settings.corpus_dir)
     documents = corpus.documents
     loaded: dict[EncoderKind, Embedder] = {e.identity.encoder: e for e in embedders}
-    with timed("load model"):
+    with stages.timed("load model"):
         embedder = loaded.get(settings.build_encoder) or open_embedder(
             settings, settings.build_encoder, "build"
         )
+    with stages.timed("load current version"):
+        reuse = _reusable(settings, embedder, served)
     params = chunking_params(settings)
-    chunks: list[Chunk] = []
-    sentences: list[Sentence] = []
-    with timed("chunking", len(documents)):
-        for document in documents:
-            doc_chunks, doc_sentences = chunk_document(
-                document, params, embedder.fits, len(chunks), len(sentences), analyzer
-            )
-            chunks += doc_chunks
-            sentences += doc_sentences
-            progress.advance(1)
-    too_long = sum(not embedder.fits(s.text) for s in sentences)
+    with stages.timed("chunking", len(documents)):
+        rows = _chunk(documents, reuse, params, embedder, analyzer, stages.progress)
+    too_long = sum(not embedder.fits(s.text) for s in rows.fresh_sentences)
     if too_long:
         logger.warning(
             "%d sentences are longer than the model reads; their end is not embedded", too_long
         )
     by_id = {d.id: d for d in documents}
     chunk_texts = [
-        embedded_text(by_id[c.doc_id], c.section, c.text, params, analyzer) for c in chunks
+        embedded_text(by_id[c.doc_id], c.section, c.text, params, analyzer) for c in rows.chunks
     ]
-    with timed("embedding chunks", len(chunk_texts)):
-        chunk_vectors = _embed(embedder, chunk_texts, progress)
-    with timed("embedding sentences", len(sentences)):
-        sentence_vectors = _embed(embedder, [s.text for s in sentences], progress)
-    with timed("indexing"):
+    cache = reuse.cache if reuse else VectorCache(model_key(embedder.identity))
+
+    def embed(embedder: Embedder, texts: list[str]) -> Vectors:
+        return _embed(embedder, texts, stages.progress)
+
+    with stages.timed("embedding chunks", len(rows.fresh_chunks)):
+        fresh_chunks = cache.embed(embedder, [chunk_texts[c.row] for c in rows.fresh_chunks], embed)
+    with stages.timed("embedding sentences", len(rows.fresh_sentences)):
+        fresh_sentences = cache.embed(embedder, [s.text for s in rows.fresh_sentences], embed)
+    chunk_vectors, sentence_vectors = _assemble(
+        rows, fresh_chunks, fresh_sentences, embedder.identity.dimension
+    )
+    with stages.timed("indexing"):
         dense = build_dense_index(
             chunk_vectors,
             DenseParams(
@@ -229,20 +271,153 @@ def build_index(
         )
         # BM25 sees the same text the embedding model does: the title and section name a chunk.
         bm25 = Bm25Index.build([analyzer.terms(text) for text in chunk_texts])
-    with timed("measuring query encoders"):
-        query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
-        for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
-            if kind not in query_encoders:
-                query_encoders[kind] = measure_query_encoder(
-                    loaded.get(kind) or open_embedder(settings, kind, "query"),
-                    sentences,
-                    sentence_vectors,
-                    dense,
-                    settings.encoder_min_cosine,
-                )
+    with stages.timed("measuring query encoders"):
+        query_encoders = _query_encoders(
+            settings, embedder, loaded, reuse, rows.sentences, sentence_vectors, dense
+        )
+    manifest = _manifest(
+        settings, embedder, analyzer, corpus, rows, dense, query_encoders, stages.seconds
+    )
+    with stages.timed("writing"):
+        contents = IndexContents(
+            documents, rows.chunks, rows.sentences, dense, sentence_vectors, bm25
+        )
+        _, version = write_index(settings.index_dir, contents, manifest)
+    tokens = [c.tokens for c in rows.chunks]
+    return BuildReport(
+        directory=settings.index_dir,
+        documents=len(documents),
+        chunks=len(rows.chunks),
+        sentences=len(rows.sentences),
+        chunk_tokens_min=min(tokens),
+        chunk_tokens_mean=statistics.mean(tokens),
+        chunk_tokens_max=max(tokens),
+        seconds=stages.seconds,
+        skipped=corpus.skipped,
+        version=version,
+        reused_documents=sum(parts is not None for parts, _, _ in rows.parts),
+        embedded_texts=cache.misses,
+    )
 
-    tokens = [c.tokens for c in chunks]
-    manifest = {
+
+def _reusable(
+    settings: IndexSettings, embedder: Embedder, served: CorpusIndex | None
+) -> Reusable | None:
+    """The current version, when this build can take parts and vectors from it."""
+    current = settings.index_dir.resolve()
+    if served is None or served.directory != current:
+        try:
+            served = load_index(settings.index_dir, verify_checksums=settings.verify_checksums)
+        except IndexLoadError as error:
+            logger.info("building from nothing: %s", error)
+            return None
+    same_build = served.manifest.chunking == chunking_manifest(
+        settings
+    ) and served.manifest.analysis.model_dump() == analysis_manifest(DEFAULT_ANALYZER)
+    return reusable(served, embedder.identity, same_build, chunking_params(settings))
+
+
+def _chunk(
+    documents: list[Document],
+    reuse: Reusable | None,
+    params: ChunkingParams,
+    embedder: Embedder,
+    analyzer: TextAnalyzer,
+    progress: BuildProgress,
+) -> _Rows:
+    """Every document's rows: an unchanged one's taken from the current version, the others
+    chunked (and the current version's vectors of an edited one cached)."""
+    rows = _Rows()
+    if reuse is not None:
+        reuse.seed(d.id for d in documents if not reuse.unchanged(d))
+    for document in documents:
+        chunk_row, sentence_row = len(rows.chunks), len(rows.sentences)
+        if reuse is not None and reuse.unchanged(document):
+            parts = reuse.parts_of(document.id, chunk_row, sentence_row)
+            rows.chunks += parts.chunks
+            rows.sentences += parts.sentences
+            rows.parts.append((parts, chunk_row, sentence_row))
+        else:
+            doc_chunks, doc_sentences = chunk_document(
+                document, params, embedder.fits, chunk_row, sentence_row, analyzer
+            )
+            rows.chunks += doc_chunks
+            rows.sentences += doc_sentences
+            rows.fresh_chunks += doc_chunks
+            rows.fresh_sentences += doc_sentences
+            rows.parts.append((None, chunk_row, sentence_row))
+        progress.advance(1)
+    return rows
+
+
+def _assemble(
+    rows: _Rows, fresh_chunks: Vectors, fresh_sentences: Vectors, dimension: int
+) -> tuple[Vectors, Vectors]:
+    """The vectors of every row: reused ones where they were taken, fresh ones elsewhere."""
+    chunk_vectors = np.zeros((len(rows.chunks), dimension), dtype=np.float32)
+    sentence_vectors = np.zeros((len(rows.sentences), dimension), dtype=np.float32)
+    if len(rows.fresh_chunks):
+        chunk_vectors[[c.row for c in rows.fresh_chunks]] = fresh_chunks
+    if len(rows.fresh_sentences):
+        sentence_vectors[[s.row for s in rows.fresh_sentences]] = fresh_sentences
+    for parts, chunk_row, sentence_row in rows.parts:
+        if parts is not None:
+            chunk_vectors[chunk_row : chunk_row + len(parts.chunks)] = parts.chunk_vectors
+            sentence_vectors[sentence_row : sentence_row + len(parts.sentences)] = (
+                parts.sentence_vectors
+            )
+    return chunk_vectors, sentence_vectors
+
+
+def _query_encoders(
+    settings: IndexSettings,
+    embedder: Embedder,
+    loaded: dict[EncoderKind, Embedder],
+    reuse: Reusable | None,
+    sentences: list[Sentence],
+    sentence_vectors: Vectors,
+    dense: faiss.Index,
+) -> dict[EncoderKind, QueryEncoderInfo]:
+    """Each query encoder measured against the build's vectors; the current version's
+    measures are kept when the same model and library versions made them (the encoders are
+    then the same files, and their pairing does not depend on which documents are indexed)."""
+    kinds = list(dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]))
+    if reuse is not None:
+        previous = reuse.index.manifest
+        if previous.versions == _versions() and all(k in previous.query_encoders for k in kinds):
+            return dict(previous.query_encoders)
+    query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
+    for kind in kinds:
+        if kind not in query_encoders:
+            query_encoders[kind] = measure_query_encoder(
+                loaded.get(kind) or open_embedder(settings, kind, "query"),
+                sentences,
+                sentence_vectors,
+                dense,
+                settings.encoder_min_cosine,
+            )
+    return query_encoders
+
+
+def _versions() -> dict[str, str]:
+    return {"python": platform.python_version()} | {
+        name: metadata.version(name) for name in _VERSIONED
+    }
+
+
+def _manifest(
+    settings: IndexSettings,
+    embedder: Embedder,
+    analyzer: TextAnalyzer,
+    corpus: CorpusContents,
+    rows: _Rows,
+    dense: faiss.Index,
+    query_encoders: dict[EncoderKind, QueryEncoderInfo],
+    seconds: dict[str, float],
+) -> dict[str, Any]:
+    documents = corpus.documents
+    tokens = [c.tokens for c in rows.chunks]
+    return {
         "format_version": FORMAT_VERSION,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": seconds,
@@ -276,32 +451,19 @@ def build_index(
         },
         "counts": {
             "documents": len(documents),
-            "chunks": len(chunks),
-            "sentences": len(sentences),
-            "sentences_longer_than_model_window": too_long,
+            "chunks": len(rows.chunks),
+            "sentences": len(rows.sentences),
+            "sentences_longer_than_model_window": sum(
+                not embedder.fits(s.text) for s in rows.sentences
+            ),
             "chunk_tokens": {
                 "min": min(tokens),
                 "mean": round(statistics.mean(tokens), 1),
                 "max": max(tokens),
             },
         },
-        "versions": {"python": platform.python_version()}
-        | {name: metadata.version(name) for name in _VERSIONED},
+        "versions": _versions(),
     }
-    with timed("writing"):
-        contents = IndexContents(documents, chunks, sentences, dense, sentence_vectors, bm25)
-        write_index(settings.index_dir, contents, manifest)
-    return BuildReport(
-        directory=settings.index_dir,
-        documents=len(documents),
-        chunks=len(chunks),
-        sentences=len(sentences),
-        chunk_tokens_min=min(tokens),
-        chunk_tokens_mean=statistics.mean(tokens),
-        chunk_tokens_max=max(tokens),
-        seconds=seconds,
-        skipped=corpus.skipped,
-    )
 
 
 def measure_query_encoder(

@@ -134,6 +134,9 @@ def _print_summary(report: BuildReport) -> None:
     table.add_row("documents", str(report.documents))
     table.add_row("chunks", str(report.chunks))
     table.add_row("sentences", str(report.sentences))
+    table.add_row("version", report.version)
+    table.add_row("documents reused", str(report.reused_documents))
+    table.add_row("chunks and sentences embedded", str(report.embedded_texts))
     table.add_row(
         "tokens per chunk (min / mean / max)",
         f"{report.chunk_tokens_min} / {report.chunk_tokens_mean:.1f} / {report.chunk_tokens_max}",
