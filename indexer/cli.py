@@ -24,6 +24,7 @@ from indexer.artifact import IndexLoadError, load_index
 from indexer.building import BuildReport, build_index, index_needs_build
 from indexer.embedding import ModelError
 from indexer.settings import IndexSettings
+from indexer.versions import IndexBuildError
 
 app = typer.Typer(help="Build and inspect the retrieval index.", no_args_is_help=True)
 console = Console()
@@ -105,7 +106,7 @@ def build(
                 report = build_index(settings, _BarProgress(bar))
         else:
             report = build_index(settings, _LineProgress())
-    except (CorpusError, ModelError, IndexLoadError, OSError) as error:
+    except (CorpusError, ModelError, IndexLoadError, IndexBuildError, OSError) as error:
         _fail(error)
     _print_summary(report)
 

@@ -5,7 +5,8 @@
 - `require_read`: a read (or admin) key when `RAG_READ_API_KEYS` is set, then the rate limit of
   the key, or of the client's address without one (in-process callers, such as the eval's
   TestClient, have none); every route that reads questions or documents depends on it;
-- `require_admin`: an admin key (without `RAG_ADMIN_API_KEYS`, a client on this machine);
+- `require_admin`: an admin key, 401 without one, 403 with a read key (without
+  `RAG_ADMIN_API_KEYS`, a client on this machine);
 - `question_slot`: one of the `RAG_MAX_CONCURRENT_QUESTIONS` slots, or an immediate 503.
 """
 
@@ -92,7 +93,13 @@ async def require_admin(request: Request) -> None:
             )
         return
     key = presented_key(request.headers.get("authorization"))
-    if guards.keys.scope(key) < Scope.ADMIN:
+    scope = guards.keys.scope(key)
+    if scope == Scope.READ:
+        raise ForbiddenError(
+            "this key can read but not change anything: send `Authorization: Bearer ADMIN_KEY` "
+            "with an admin key"
+        )
+    if scope < Scope.ADMIN:
         raise UnauthorizedError(
             "this endpoint needs an admin key: send `Authorization: Bearer ADMIN_KEY`"
         )

@@ -7,8 +7,15 @@
     ├── ForbiddenError                   403 forbidden
     ├── RateLimitedError                 429 rate_limited, with Retry-After
     ├── OverloadedError                  503 overloaded, with Retry-After
-    └── AnswererUnavailableError         503 model_unavailable: the language model failed
-        └── AnswererRateLimitedError     429 rate_limited: the language model's own limit
+    ├── AnswererUnavailableError         503 model_unavailable: the language model failed
+    │   └── AnswererRateLimitedError     429 rate_limited: the language model's own limit
+    ├── JobNotFoundError                 404 not_found: no indexing job has the id
+    └── UnsupportedMediaTypeError        415 unsupported_media_type: a document write's body
+
+    DocumentWriteError (indexer.updating)  a document change that was not made; nothing changed
+    ├── DocumentRejectedError            422 document_rejected: unreadable, unsupported, bad id
+    ├── DocumentExistsError              409 conflict: the id is taken, or the last document
+    └── DocumentMissingError             404 not_found
 
 Starlette's own HTTP errors (unknown route, wrong method) and request validation errors keep
 their status and get the same JSON body, `ErrorBody`.
@@ -27,6 +34,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus import CorpusError
 from indexer.artifact import IndexLoadError, IndexMismatchError, IndexMissingError
 from indexer.embedding import ModelError
+from indexer.updating import (
+    DocumentExistsError,
+    DocumentMissingError,
+    DocumentRejectedError,
+    DocumentWriteError,
+)
 from qa_service.limits import retry_after
 from qa_service.metrics import Metrics
 from qa_service.pipeline import (
@@ -72,7 +85,15 @@ class ForbiddenError(QAError):
     pass
 
 
-_STATUS: dict[type[QAError], tuple[int, str]] = {
+class JobNotFoundError(QAError):
+    pass
+
+
+class UnsupportedMediaTypeError(QAError):
+    pass
+
+
+_STATUS: dict[type[Exception], tuple[int, str]] = {
     DocumentNotFoundError: (404, "not_found"),
     ServiceNotReadyError: (503, "not_ready"),
     UnauthorizedError: (401, "unauthorized"),
@@ -81,6 +102,11 @@ _STATUS: dict[type[QAError], tuple[int, str]] = {
     OverloadedError: (503, "overloaded"),
     AnswererUnavailableError: (503, "model_unavailable"),
     AnswererRateLimitedError: (429, "rate_limited"),
+    JobNotFoundError: (404, "not_found"),
+    UnsupportedMediaTypeError: (415, "unsupported_media_type"),
+    DocumentRejectedError: (422, "document_rejected"),
+    DocumentExistsError: (409, "conflict"),
+    DocumentMissingError: (404, "not_found"),
 }
 
 
@@ -117,7 +143,7 @@ def error_body(request: Request, error: str, detail: Any) -> dict[str, Any]:
     ).model_dump()
 
 
-def http_status(error: QAError) -> tuple[int, str, dict[str, str]]:
+def http_status(error: QAError | DocumentWriteError) -> tuple[int, str, dict[str, str]]:
     """The status, error kind and headers (Retry-After, WWW-Authenticate) of a domain error."""
     status, kind = _STATUS.get(type(error), (400, "bad_request"))
     headers = {}
@@ -132,7 +158,8 @@ def http_status(error: QAError) -> tuple[int, str, dict[str, str]]:
 
 def add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(QAError)
-    async def domain_error(request: Request, error: QAError) -> JSONResponse:
+    @app.exception_handler(DocumentWriteError)
+    async def domain_error(request: Request, error: QAError | DocumentWriteError) -> JSONResponse:
         status, kind, headers = http_status(error)
         metrics.errors.labels(kind).inc()
         return JSONResponse(

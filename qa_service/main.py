@@ -13,13 +13,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from corpus import CorpusError
-from indexer.artifact import IndexLoadError
-from indexer.embedding import ModelError
-from qa_service import routes
+from indexer.artifact import CorpusIndex, IndexLoadError
+from indexer.embedding import Embedder, ModelError
+from indexer.updating import FolderIndexWriter
+from qa_service import document_writes, routes
 from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
 from qa_service.errors import add_error_handlers, startup_failure
 from qa_service.examples import with_examples
+from qa_service.indexing import IndexJobs
 from qa_service.mcp_server import mount_mcp
 from qa_service.metrics import Metrics
 from qa_service.middleware import (
@@ -55,8 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.startup_error = startup_failure(error)
             expected = isinstance(error, IndexLoadError | ModelError | CorpusError)
             logger.error("the service is not ready: %s", error, exc_info=not expected)
-        async with mcp_sessions():
-            yield
+        app.state.jobs = index_jobs(app, settings)
+        app.state.jobs.start()
+        try:
+            async with mcp_sessions():
+                yield
+        finally:
+            app.state.jobs.stop()
 
     app = FastAPI(
         title="Grounded QA",
@@ -73,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_error_handlers(app, metrics)
     app.include_router(routes.answers)
     app.include_router(routes.documents)
+    app.include_router(document_writes.writes)
     app.include_router(routes.operations)
     app.include_router(openai_router(metrics))
     mcp_sessions = mount_mcp(app, settings)
@@ -90,12 +98,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:
+    """The indexing jobs of the app: documents stored in the corpus folder, each new version
+    installed as the app's service (requests keep the one they started with)."""
+
+    def current() -> QAService | None:
+        service: QAService | None = app.state.service
+        return service
+
+    def install(service: QAService) -> None:
+        app.state.service = service
+        app.state.startup_error = None
+
+    def served() -> CorpusIndex | None:
+        service = current()
+        return service.index if service else None
+
+    def embedders() -> list[Embedder]:
+        service = current()
+        return [service.embedder] if service else []
+
+    writer = FolderIndexWriter(settings, embedders, served)
+    return IndexJobs(settings, writer, current, install)
+
+
 def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     """Innermost first: the guard's errors pass through CORS, and every response gets headers."""
     app.add_middleware(
         RequestGuardMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         max_headers=settings.max_headers,
         body_timeout=settings.request_timeout,
         cors_origins=settings.cors_origins,
@@ -103,7 +136,7 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,

@@ -149,6 +149,7 @@ class RequestGuardMiddleware:
         app: ASGIApp,
         metrics: Metrics,
         max_body_bytes: int,
+        max_upload_bytes: int,
         max_headers: int,
         body_timeout: float,
         cors_origins: list[str],
@@ -156,6 +157,7 @@ class RequestGuardMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
         self.max_headers = max_headers
         self.body_timeout = body_timeout
         self.cors_origins = set(cors_origins)
@@ -219,15 +221,22 @@ class RequestGuardMiddleware:
         return None
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[Any, bytes]:
-        """The whole body (it is small by design), refused as soon as it passes the limits."""
+        """The whole body (small by design, but for document uploads), refused as soon as it
+        passes the limits."""
+        upload = _is_upload(scope)
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
         too_large = (
             413,
             "payload_too_large",
-            f"the request body is over {self.max_body_bytes} bytes: send a shorter question or "
-            "fewer history turns",
+            f"the request body is over {limit} bytes: "
+            + (
+                "send fewer or smaller files (RAG_MAX_UPLOAD_BYTES)"
+                if upload
+                else "send a shorter question or fewer history turns"
+            ),
         )
         try:
-            if int(_header(scope, "content-length") or 0) > self.max_body_bytes:
+            if int(_header(scope, "content-length") or 0) > limit:
                 return too_large, b""
         except ValueError:
             pass
@@ -241,7 +250,7 @@ class RequestGuardMiddleware:
                         break
                     chunks.append(message.get("body", b""))
                     size += len(chunks[-1])
-                    if size > self.max_body_bytes:
+                    if size > limit:
                         return too_large, b""
                     if not message.get("more_body", False):
                         break
@@ -252,7 +261,8 @@ class RequestGuardMiddleware:
                 f"the body did not arrive within {self.body_timeout:g} s: send it at once",
             ), b""
         body = b"".join(chunks)
-        problem = json_problem(body)
+        binary = upload and not _header(scope, "content-type").startswith("application/json")
+        problem = None if binary else json_problem(body)
         if problem is not None:
             kind, text = problem
             return (
@@ -312,6 +322,14 @@ def json_problem(body: bytes) -> tuple[str, str] | None:
         elif char in "]}":
             depth -= 1
     return None
+
+
+def _is_upload(scope: Scope) -> bool:
+    """A document write: its body holds files, so it has its own size limit."""
+    path: str = scope["path"]
+    return scope["method"] in {"POST", "PUT"} and (
+        path == "/documents" or path.startswith("/documents/")
+    )
 
 
 def _header(scope: Scope, name: str) -> str:

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from corpus import Document
 from qa_service.dependencies import Service, question_slot, require_admin, require_read
 from qa_service.errors import http_status
+from qa_service.indexing import IndexJobs
 from qa_service.metrics import Metrics
 from qa_service.pipeline import DocumentNotFoundError, QAError
 from qa_service.schemas import (
@@ -157,11 +158,19 @@ async def healthz() -> dict[str, str]:
 @operations.get(
     "/readyz", responses={503: {"model": ErrorBody}}, dependencies=[Depends(require_read)]
 )
-async def readyz(qa: Service) -> dict[str, Any]:
-    """The model and a verified index are loaded: questions can be answered."""
+async def readyz(qa: Service, request: Request) -> dict[str, Any]:
+    """The model and a verified index are loaded: questions can be answered. `version` is the
+    index version served; `pending`, the indexing jobs not done yet and what the corpus
+    folder holds that the index does not."""
     manifest = qa.index.manifest
+    jobs: IndexJobs | None = getattr(request.app.state, "jobs", None)
     return {
         "status": "ready",
+        "version": qa.index.version,
+        "pending": {
+            "jobs": [job.model_dump() for job in jobs.pending()] if jobs else [],
+            "on_disk": jobs.on_disk if jobs else [],
+        },
         "documents": manifest.counts["documents"],
         "chunks": manifest.counts["chunks"],
         "built_at": manifest.built_at,

@@ -125,6 +125,17 @@ class Settings(IndexSettings):
         description="Origins allowed to call the API from a browser (the widget's host pages)",
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_upload_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a document write (POST or PUT /documents): the files sent",
+    )
+    watch_interval: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds between two checks of the corpus folder for files added, changed "
+        "or removed (then indexed) and of the index for a version built elsewhere; 0: never",
+    )
     cache_bytes: int = Field(
         16 * 1024 * 1024,
         ge=0,

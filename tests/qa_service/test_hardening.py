@@ -277,7 +277,7 @@ def test_reading_needs_a_read_key_when_keys_are_set(server: LiveServer) -> None:
 
 def test_metrics_need_an_admin_key(server: LiveServer) -> None:
     assert httpx.get(f"{server.url}/metrics").status_code == 401
-    assert httpx.get(f"{server.url}/metrics", headers=READ).status_code == 401
+    assert httpx.get(f"{server.url}/metrics", headers=READ).status_code == 403
     assert httpx.get(f"{server.url}/metrics", headers=ADMIN).status_code == 200
 
 
