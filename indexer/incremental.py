@@ -165,13 +165,4 @@ def reusable(
 
 
 def _identity_of(index: CorpusIndex) -> ModelIdentity:
-    embedding = index.manifest.embedding
-    return ModelIdentity(
-        name=embedding.name,
-        path=embedding.path,
-        files_sha256=embedding.files_sha256,
-        dimension=embedding.dimension,
-        max_seq_length=embedding.max_seq_length,
-        encoder=embedding.encoder,
-        encoder_sha256=embedding.encoder_sha256,
-    )
+    return ModelIdentity(**index.manifest.embedding.model_dump(exclude={"normalized"}))

@@ -114,9 +114,7 @@ async def add_documents(request: Request, response: Response) -> Job:
 
     Answers cite them once `GET /jobs/{id}` says `done`; until then, questions are answered
     from the version being served."""
-    uploads = await _uploads(request, None)
-    changes = await run_in_threadpool(_jobs(request).writer.upsert_documents, uploads, False)
-    return _started(request, response, changes)
+    return await _upsert(request, response, None)
 
 
 @writes.put(
@@ -128,9 +126,7 @@ async def add_documents(request: Request, response: Response) -> Job:
 )
 async def replace_document(doc_id: DocumentId, request: Request, response: Response) -> Job:
     """Replace a document's file (in any format) or text; indexed by the job returned."""
-    uploads = await _uploads(request, doc_id)
-    changes = await run_in_threadpool(_jobs(request).writer.upsert_documents, uploads, True)
-    return _started(request, response, changes)
+    return await _upsert(request, response, doc_id)
 
 
 @writes.delete(
@@ -160,6 +156,14 @@ async def job(job_id: Annotated[str, Path(max_length=64)], request: Request) -> 
 def _jobs(request: Request) -> IndexJobs:
     jobs: IndexJobs = request.app.state.jobs
     return jobs
+
+
+async def _upsert(request: Request, response: Response, doc_id: str | None) -> Job:
+    """Store the body's documents (new ones, or `doc_id` replaced), then index them."""
+    uploads = await _uploads(request, doc_id)
+    replace = doc_id is not None
+    changes = await run_in_threadpool(_jobs(request).writer.upsert_documents, uploads, replace)
+    return _started(request, response, changes)
 
 
 def _started(request: Request, response: Response, changes: list[Change]) -> Job:

@@ -314,6 +314,18 @@ def test_a_file_dropped_in_the_folder_is_indexed_and_pending_meanwhile(
     assert "heron" not in ids(admin)
 
 
+def test_the_write_endpoints_are_documented_with_examples(admin: httpx.Client) -> None:
+    paths = admin.get("/openapi.json").json()["paths"]
+    post = paths["/documents"]["post"]
+    content = post["requestBody"]["content"]
+    assert set(content) == {"multipart/form-data", "application/json"}
+    assert content["application/json"]["example"]["text"].startswith("# ")
+    assert content["multipart/form-data"]["schema"]["properties"]["files"]["type"] == "array"
+    assert {"202", "401", "403", "409", "422"} <= set(post["responses"])
+    assert {"get", "put", "delete"} <= set(paths["/documents/{doc_id}"])
+    assert "get" in paths["/jobs/{job_id}"]
+
+
 def _stored_and_indexed_agree(corpus: Path, index: Path) -> None:
     stored = {d.id: d.content_hash for d in load_corpus(corpus)}
     indexed = {d.id: d.sha256 for d in load_index(index).manifest.corpus.documents}
@@ -370,6 +382,7 @@ def test_kill_9_during_indexing_then_restart(
     finally:
         stop_server(server)
     assert not dead.exists()  # the restart's build removed the dead build's folder
+    staging = list(versions_dir(index).glob(".building-*"))  # the one the kill left, if any
     load_index(index)  # whole, whichever version it is
 
     server = start_server(index, tmp_path / "third.log", **env)
@@ -384,5 +397,6 @@ def test_kill_9_during_indexing_then_restart(
     finally:
         stop_server(server)
     assert list(versions_dir(index).glob(".building-*")) == []
+    assert not any(path.exists() for path in staging)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     _stored_and_indexed_agree(corpus, index)
