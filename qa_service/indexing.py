@@ -77,6 +77,8 @@ class IndexJobs:
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._seen: tuple[tuple[str, int, int], ...] | None = None
+        self._loading = threading.Lock()  # one new version loaded at a time
+        self._unloadable: str | None = None  # a version that failed to load: not retried
         self.on_disk: list[str] = []  # what the watcher last found unindexed in the folder
         self._threads = [
             threading.Thread(target=self._work, name="index-jobs", daemon=True),
@@ -163,13 +165,20 @@ class IndexJobs:
 
     def _reload(self) -> None:
         """Serve the version the index directory points to, if it is not served already."""
-        served = self._current()
-        version = current_version(self.settings.index_dir)
-        if served is not None and version == served.index.version:
-            return
-        fresh = QAService(self.settings, embedder=served.embedder if served else None)
-        self._install(fresh)
-        logger.info("serving index version %s", fresh.index.version)
+        with self._loading:
+            served = self._current()
+            version = current_version(self.settings.index_dir)
+            if version is None or version == self._unloadable:
+                return  # no versioned index yet, or one already found unusable
+            if served is not None and version == served.index.version:
+                return
+            try:
+                fresh = QAService(self.settings, embedder=served.embedder if served else None)
+            except Exception:
+                self._unloadable = version
+                raise
+            self._install(fresh)
+            logger.info("serving index version %s", fresh.index.version)
 
     def _watch(self) -> None:
         interval = self.settings.watch_interval
