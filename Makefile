@@ -57,6 +57,7 @@ bench: setup  ## build and query benchmarks; they print figures, they assert not
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/http_load.py
 	$(BIN)/python bench/integrations.py
+	$(BIN)/python bench/incremental.py
 	$(BIN)/rag-eval support
 
 judge: setup  ## retrain the support judge into qa_service/answering/support_judge/ (committed)

@@ -278,6 +278,7 @@ def _build(
     manifest = _manifest(
         settings, embedder, analyzer, corpus, rows, dense, query_encoders, stages.seconds
     )
+    manifest["counts"]["sentences_longer_than_model_window"] = _too_long(embedder, rows, reuse)
     with stages.timed("writing"):
         contents = IndexContents(
             documents, rows.chunks, rows.sentences, dense, sentence_vectors, bm25
@@ -399,6 +400,17 @@ def _query_encoders(
     return query_encoders
 
 
+def _too_long(embedder: Embedder, rows: _Rows, reuse: Reusable | None) -> int:
+    """Sentences longer than the model reads: the current version's count, less those of the
+    documents not kept, plus those of the new text (counting all would tokenise them all)."""
+    fresh = sum(not embedder.fits(s.text) for s in rows.fresh_sentences)
+    if reuse is None:
+        return fresh
+    before = int(reuse.index.manifest.counts.get("sentences_longer_than_model_window", 0))
+    gone = sum(not embedder.fits(s.text) for s in reuse.dropped_sentences())
+    return before - gone + fresh
+
+
 def _versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {
         name: metadata.version(name) for name in _VERSIONED
@@ -453,9 +465,6 @@ def _manifest(
             "documents": len(documents),
             "chunks": len(rows.chunks),
             "sentences": len(rows.sentences),
-            "sentences_longer_than_model_window": sum(
-                not embedder.fits(s.text) for s in rows.sentences
-            ),
             "chunk_tokens": {
                 "min": min(tokens),
                 "mean": round(statistics.mean(tokens), 1),

@@ -22,6 +22,8 @@ from indexer.embedding import Embedder, ModelIdentity, Vectors
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["Parts", "Reusable", "VectorCache", "model_key", "reusable", "text_key"]
+
 
 def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
@@ -80,6 +82,7 @@ class Reusable:
         self.cache = VectorCache(model_key(_identity_of(index)))
         self._chunks: dict[str, list[Chunk]] = {}
         self._sentences: dict[str, list[Sentence]] = {}
+        self._kept: set[str] = set()  # documents whose parts were taken
         for chunk in index.chunks:
             self._chunks.setdefault(chunk.doc_id, []).append(chunk)
         for sentence in index.sentences:
@@ -104,6 +107,7 @@ class Reusable:
 
     def parts_of(self, doc_id: str, chunk_row: int, sentence_row: int) -> Parts:
         """An unchanged document's chunks, sentences and vectors, renumbered from these rows."""
+        self._kept.add(doc_id)
         chunks, sentences = self._chunks.get(doc_id, []), self._sentences.get(doc_id, [])
         chunk_shift = chunk_row - (chunks[0].row if chunks else 0)
         sentence_shift = sentence_row - (sentences[0].row if sentences else 0)
@@ -124,6 +128,11 @@ class Reusable:
             self._chunk_vectors(chunks),
             self._sentence_vectors(sentences),
         )
+
+    def dropped_sentences(self) -> list[Sentence]:
+        """The current version's sentences of the documents whose parts were not taken."""
+        dropped = [found for doc_id, found in self._sentences.items() if doc_id not in self._kept]
+        return [sentence for found in dropped for sentence in found]
 
     def _chunk_vectors(self, chunks: list[Chunk]) -> Vectors:
         """A document's chunk vectors: its chunks hold consecutive rows of the FAISS index."""

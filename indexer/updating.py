@@ -32,6 +32,18 @@ from indexer.settings import IndexSettings
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "Change",
+    "DocumentExistsError",
+    "DocumentMissingError",
+    "DocumentRejectedError",
+    "DocumentWriteError",
+    "FolderIndexWriter",
+    "IndexWriter",
+    "Upload",
+    "text_upload",
+]
+
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_CHARS = 100
 

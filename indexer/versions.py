@@ -25,6 +25,18 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "BuildRunningError",
+    "IndexBuildError",
+    "build_lock",
+    "clean_dead_builds",
+    "current_version",
+    "lock_path",
+    "new_staging",
+    "publish",
+    "versions_dir",
+]
+
 STAGING_PREFIX = ".building-"
 KEEP_PREVIOUS = 1  # versions kept besides the current one, for readers that just resolved them
 

@@ -21,6 +21,8 @@ from qa_service.errors import JobNotFoundError, UnsupportedMediaTypeError
 from qa_service.indexing import IndexJobs, Job
 from qa_service.schemas import ErrorBody
 
+__all__ = ["DocumentIn", "writes"]
+
 MAX_TEXT_CHARS = 5_000_000
 DocumentId = Annotated[str, Path(max_length=100, examples=["water-agreement"])]
 

@@ -31,6 +31,8 @@ from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ChangeOut", "IndexJobs", "Job"]
+
 KEPT_JOBS = 1000  # finished jobs remembered for GET /jobs/{id}
 JobStatus = Literal["queued", "running", "done", "failed"]
 

@@ -74,6 +74,7 @@ def test_adding_a_document_embeds_only_that_document(
     build_index(scratch, embedders=[encoder])
     fresh = load_index(scratch.index_dir)
     assert incremental.chunks == fresh.chunks and incremental.sentences == fresh.sentences
+    assert incremental.manifest.counts == fresh.manifest.counts
     dense = incremental.dense.reconstruct_n(0, incremental.dense.ntotal)
     assert np.allclose(dense, fresh.dense.reconstruct_n(0, fresh.dense.ntotal), atol=1e-5)
     assert np.allclose(incremental.sentence_vectors, fresh.sentence_vectors, atol=1e-5)
