@@ -206,7 +206,8 @@ class IndexJobs:
                 served.index.manifest, load_corpus(self.settings.corpus_dir), self.settings
             )
         except CorpusError as error:
-            self.on_disk = [f"the corpus cannot be read: {error}"]
+            logger.error("the corpus cannot be read: %s", error)
+            self.on_disk = ["the corpus cannot be read (the server log names the file)"]
             self._seen = seen
             return
         self.on_disk = reasons
