@@ -27,7 +27,11 @@ class IndexSettings(BaseSettings):
     corpus_dir: Path = Field(
         DEFAULT_CORPUS_DIR, description="Folder of documents (.txt, .md, .pdf, .html, .docx)"
     )
-    index_dir: Path = Field(Path("var/index"), description="Where the index directory is written")
+    index_dir: Path = Field(
+        Path("var/index"),
+        description="The index: a symlink to the version served, kept beside it in "
+        "<index_dir>.versions/",
+    )
 
     embedding_model: str = Field(
         BUNDLED_MODEL,
