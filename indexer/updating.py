@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ __all__ = [
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_CHARS = 100
+TEMPORARY_MAX_AGE = 3600  # seconds after which a write's temporary file is a dead one's
 
 
 class DocumentWriteError(Exception):
@@ -182,6 +184,7 @@ class FolderIndexWriter:
 
     def apply(self, changes: Sequence[Change]) -> BuildReport:
         """Build the folder's documents (not only `changes`: the folder is the truth)."""
+        self.remove_dead_temporaries()
         embedders = list(self._embedders())
         if self.settings.build_encoder not in {e.identity.encoder for e in embedders}:
             if self._build_encoder is None:
@@ -190,6 +193,21 @@ class FolderIndexWriter:
                 )
             embedders.append(self._build_encoder)
         return build_index(self.settings, embedders=embedders, served=self._served())
+
+    def remove_dead_temporaries(self) -> list[Path]:
+        """Remove the temporary files of writes a killed process left (an hour old: a write
+        in progress, in this or another worker, is younger)."""
+        cutoff = time.time() - TEMPORARY_MAX_AGE
+        dead = [
+            path
+            for pattern in (".upload-*", f".{MANIFEST}.*")
+            for path in self.folder.glob(pattern)
+            if path.stat().st_mtime < cutoff
+        ]
+        for path in dead:
+            logger.warning("removing %s, left by a write that did not finish", path)
+            path.unlink(missing_ok=True)
+        return dead
 
     def _files_of(self, doc_id: str) -> list[str]:
         """The folder's files whose document has this id (normally one)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,13 @@ def test_delete_removes_the_entry_and_the_file_but_never_the_last(
     with pytest.raises(DocumentExistsError, match="last document"):
         writer.delete_document("iraq-distancing-from-iran")
     assert {d.id for d in load_corpus(writer.folder)} == {"iraq-distancing-from-iran"}
+
+
+def test_temporary_files_of_killed_writes_are_removed(writer: FolderIndexWriter) -> None:
+    dead = writer.folder / ".upload-0123456789abcdef.pdf"
+    dead.write_bytes(b"%PDF half written")
+    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    in_progress = writer.folder / ".upload-fedcba9876543210.md"
+    in_progress.write_bytes(b"# Being written")
+    assert writer.remove_dead_temporaries() == [dead]
+    assert not dead.exists() and in_progress.exists()
