@@ -61,7 +61,7 @@ FEATURES = (
     "no_short",  # 1 when a fact question gets no short answer of its kind from the window
     "pairs",  # share of the question's neighbouring terms that are neighbours in the window too
 )
-# Terms the window must hold for a question's named constraint; at most this many are counted.
+# How many lacking terms "lacking_count" tells apart: three or more read the same.
 LACKING_CAP = 3
 # Terms between two of the window that still make a pair ("complexity of the circuit").
 PAIR_GAP = 2
@@ -176,12 +176,13 @@ class PresuppositionGate:
         # more relevant sentence's.
         windows = [(self._window(c.sentence), c) for c in candidates]
         carried = [sum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
+        most = max(carried)
         answer_type = expected_answer_type(question.text)
         typed, _, window, centre = max(
             (
                 (holds(answer_type, w.text), c.relevance, w, c)
                 for (w, c), share in zip(windows, carried, strict=True)
-                if share >= max(carried)
+                if share >= most
             ),
             key=lambda quadruple: quadruple[:2],
         )
