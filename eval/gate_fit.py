@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -182,7 +183,9 @@ def sweep(rows: Sequence[Row], model: GateModel, thresholds: Sequence[float]) ->
     return points
 
 
-def choose_threshold(rows: Sequence[Row], model: GateModel, max_false: float) -> float:
+def choose_threshold(
+    rows: Sequence[Row], on_topic: Logistic, near_miss: Logistic, max_false: float
+) -> float:
     """The threshold abstaining most on unanswerable questions on average over the corpora,
     with false abstention at most `max_false` on each."""
     corpora = sorted({r.corpus for r in rows})
@@ -190,6 +193,7 @@ def choose_threshold(rows: Sequence[Row], model: GateModel, max_false: float) ->
     candidates = np.round(np.arange(0.01, 1.0, 0.01), 2)
     best, best_abstention = 0.0, -1.0
     for threshold in candidates:
+        model = GateModel(at_threshold(on_topic, threshold), near_miss, threshold)
         points = [sweep([r for r in rows if r.corpus == c], model, [threshold])[0] for c in corpora]
         if any(p.false_abstention > max_false for p in points):
             continue
@@ -197,6 +201,20 @@ def choose_threshold(rows: Sequence[Row], model: GateModel, max_false: float) ->
         if abstention > best_abstention:
             best, best_abstention = float(threshold), abstention
     return best
+
+
+def at_threshold(on_topic: Logistic, threshold: float) -> Logistic:
+    """The off-topic regression with its bias moved so that, read against `threshold`, it
+    declines exactly what it declines at 0.5: the gate compares the lower of its two
+    probabilities with one threshold, and the cautious bias (`cautious`) was set for 0.5."""
+    return Logistic(
+        on_topic.weights, round(on_topic.bias + math.log(threshold / (1 - threshold)), 4)
+    )
+
+
+def _with_all_features(regression: Logistic) -> Logistic:
+    """The regression reading every feature of the gate, those it was not fitted on at 0."""
+    return Logistic(dict.fromkeys(FEATURES, 0.0) | regression.weights, regression.bias)
 
 
 def _scores(rows: Sequence[Row], model: GateModel) -> npt.NDArray[np.float64]:
@@ -282,6 +300,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="read the questions' features from this JSON file if it exists, else save them there",
     )
     parser.add_argument(
+        "--features",
+        nargs="+",
+        choices=FEATURES,
+        default=list(FEATURES),
+        metavar="FEATURE",
+        help="fit the near-miss regression on these features only (the others weigh 0), to "
+        f"measure what each adds; default: all of {', '.join(FEATURES)}",
+    )
+    parser.add_argument(
         "--write", action="store_true", help=f"record the fit in {CALIBRATION_FILE}"
     )
     args = parser.parse_args(argv)
@@ -298,8 +325,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     dev = [r for r in rows if r.split == "dev"]
     gold = [r for r in dev if not r.off_topic]
     on_topic = cautious(fit([r for r in dev if r.answerable or r.off_topic], TOPIC_FEATURES), gold)
-    near_miss = fit(gold, FEATURES)
-    threshold = choose_threshold(gold, GateModel(on_topic, near_miss, 0.5), args.max_false)
+    near_miss = _with_all_features(fit(gold, args.features))
+    threshold = choose_threshold(gold, on_topic, near_miss, args.max_false)
+    on_topic = at_threshold(on_topic, threshold)
     model = GateModel(on_topic, near_miss, threshold)
     print(f"on topic {on_topic}\nnear miss {near_miss}\nthreshold {threshold}")
     print_sweep(rows, model)

@@ -8,6 +8,8 @@ it, and whether it holds the kind of answer asked for (a number, a date).
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,6 +69,9 @@ _MULTIPLES = frozenset(
 _OF = re.compile(r"\s+of\b", re.IGNORECASE)
 # The word after a number, when it is a lower-case word (hyphens allowed): "1500 soldiers".
 _NEXT_WORD = re.compile(r"(?:\s+|-)([a-z][a-z-]*)\b")
+# After a number word but "one", a name counts too: "three Swedes", "a million Christians"
+# (not "the one Iraq wants", nor after a year-like numeral: "in 1990 Iraq").
+_NEXT_NAME = re.compile(r"(?:\s+|-)([A-Za-z][a-z-]*)\b")
 # Words that follow a number without being what it counts: "in 1990 against", "one of them".
 _NOT_COUNTED = STOPWORDS | frozenset(
     """against among amid around across along through toward towards upon within without
@@ -142,17 +147,22 @@ def has_quantity(text: str) -> bool:
         if word.group().lower() in _PARTS:
             if _OF.match(text, word.end()):
                 return True
-        elif _counts(text, word.end()) or (
-            word.group().lower() in _MULTIPLES and _OF.match(text, word.end())
-        ):
+        elif _counts(
+            text, word.end(), _NEXT_WORD if word.group().lower() == "one" else _NEXT_NAME
+        ) or (word.group().lower() in _MULTIPLES and _OF.match(text, word.end())):
             return True
     return False
 
 
-def _counts(text: str, end: int) -> bool:
+def _counts(text: str, end: int, next_word: re.Pattern[str] = _NEXT_WORD) -> bool:
     """Whether the word after position `end` is something counted: a content word, not "of"."""
-    following = _NEXT_WORD.match(text, end)
+    following = next_word.match(text, end)
     return following is not None and following.group(1).lower() not in _NOT_COUNTED
+
+
+# Recent scorings kept for the next role that asks: the gate and the answerer of one question
+# read the same candidates, and concurrent requests each keep theirs for that long.
+RECENT = 16
 
 
 class SentenceScorer:
@@ -163,9 +173,26 @@ class SentenceScorer:
         self._params = params
         # At most one entry per sentence and answer type, so it is bounded by the index size.
         self._holds_cache: dict[tuple[AnswerType, int], bool] = {}
+        self._recent: OrderedDict[tuple[str, tuple[str, ...]], list[Candidate]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
-        """Every sentence of the top passages, scored against the question."""
+        """Every sentence of the top passages, scored against the question; scored once for
+        the gate and the answerer of the same question and passages."""
+        key = (question.text, tuple(hit.chunk.id for hit in hits[: self._params.passages]))
+        with self._lock:
+            found = self._recent.get(key)
+            if found is not None:
+                self._recent.move_to_end(key)
+                return list(found)
+        scored = self._score(question, hits)
+        with self._lock:
+            self._recent[key] = scored
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return list(scored)
+
+    def _score(self, question: Question, hits: list[Hit]) -> list[Candidate]:
         origin: dict[int, str] = {}
         for hit in hits[: self._params.passages]:
             for row in range(*hit.chunk.sentence_rows):

@@ -5,8 +5,10 @@ the country but not the one asked about, the most but not the least. `Presupposi
 how much of the question the best sentence window (the sentence with its neighbours) carries,
 weighted by idf; words of the question the corpus has never seen; negation or a modifier
 ("least", "first") that the window does not repeat; whether the kind of answer asked for (a
-quantity, a date) is there; how close the closest sentence is to the question (cosine); and
-the sentence scorer's own evidence. Two logistic regressions (off topic? near miss?) turn these
+quantity, a date, a name) is there; the rarest question term, a number or a name the window
+lacks, and the question's neighbouring terms it does not keep together (a near miss swaps one
+word of a phrase); how close the closest sentence is to the question (cosine); and the
+sentence scorer's own evidence. Two logistic regressions (off topic? near miss?) turn these
 into one score (higher is more answerable), calibrated for the embedding model
 (`calibration.py`).
 """
@@ -15,13 +17,21 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.analysis import terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
-from qa_service.answering.evidence import Candidate, SentenceScorer
-from qa_service.answering.roles import AnswerContext, GateDecision, Question
+from qa_service.answering.evidence import (
+    Candidate,
+    SentenceScorer,
+    expected_answer_type,
+    holds,
+    name_terms,
+)
+from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
+from qa_service.answering.shortanswer import asked_for, short_answer
 
 NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"
@@ -41,10 +51,20 @@ FEATURES = (
     "similarity",  # the best cosine between the question and a sentence of the passages
     "coverage",  # idf share of the question's terms in the best window
     "unknown",  # idf share of the question's terms that no passage of the corpus has
-    "untyped",  # 1 when the question asks for a quantity or date that no close sentence holds
+    "untyped",  # 1 when it asks for a quantity or date that no close sentence nor the window holds
     "negation",  # 1 when the question is negated and the best window is not
     "modifier",  # 1 when the question has "least", "first", ... and the best window lacks it
+    "lacking_rare",  # idf of the rarest known question term the window lacks, over the rarest's
+    "lacking_count",  # how many known question terms the window lacks (0, 1/3, 2/3, 1 for 3+)
+    "numeral_missing",  # 1 when a number of the question ("15 cities", "2013") is not there
+    "name_missing",  # 1 when a name of the question that the corpus has is not there
+    "no_short",  # 1 when a fact question gets no short answer of its kind from the window
+    "pairs",  # share of the question's neighbouring terms that are neighbours in the window too
 )
+# How many lacking terms "lacking_count" tells apart: three or more read the same.
+LACKING_CAP = 3
+# Terms between two of the window that still make a pair ("complexity of the circuit").
+PAIR_GAP = 2
 
 
 # The features that tell a question on the corpus's topic from one far from every passage.
@@ -81,6 +101,27 @@ class GateModel:
 class Reading:
     features: dict[str, float]  # one value per name in FEATURES
     missing: list[str]  # the question's rarest words that the best window lacks, quoted
+
+
+def _pairs(sequence: Sequence[str], gap: int) -> set[frozenset[str]]:
+    """Pairs of terms at most `gap` terms apart in `sequence`, in either order."""
+    return {
+        frozenset((a, b))
+        for i, a in enumerate(sequence)
+        for b in sequence[i + 1 : i + 2 + gap]
+        if a != b
+    }
+
+
+def _pairs_kept(question: list[str], window: Window) -> float:
+    """A near miss swaps one word of a phrase ("circuit simplicity" for "circuit complexity"):
+    the share of the question's neighbouring term pairs that stand together in the window too
+    (1 when the question has no pair)."""
+    asked = _pairs(question, 0)
+    if not asked:
+        return 1.0
+    found = set().union(*(_pairs(s.terms, PAIR_GAP) for s in window.sentences))
+    return len(asked & found) / len(asked)
 
 
 @dataclass(frozen=True)
@@ -130,13 +171,29 @@ class PresuppositionGate:
             (c.evidence for c in candidates if c.relevance >= best * self._typed_focus and c.typed),
             default=0.0,
         )
-        # The window that carries most of the question; ties go to the more relevant sentence.
-        window = max(
-            ((self._window(c.sentence), c.relevance) for c in candidates),
-            key=lambda pair: (sum(weights[t] for t in weights.keys() & pair[0].terms), pair[1]),
-        )[0]
+        # The window that carries most of the question; among those, one that holds the kind of
+        # answer asked for ("Between 1980 and 1988, ... But two years later, ..."), then the
+        # more relevant sentence's.
+        windows = [(self._window(c.sentence), c) for c in candidates]
+        carried = [sum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
+        most = max(carried)
+        answer_type = expected_answer_type(question.text)
+        typed, _, window, centre = max(
+            (
+                (holds(answer_type, w.text), c.relevance, w, c)
+                for (w, c), share in zip(windows, carried, strict=True)
+                if share >= most
+            ),
+            key=lambda quadruple: quadruple[:2],
+        )
+        if typed:  # the window holds what is asked, if not its own sentence
+            evidence = max(evidence, centre.evidence)
         found = window.terms
         lacking = [t for t in weights if t not in found]
+        known = {t: w for t, w in weights.items() if bm25.knows(t)}
+        lacking_known = [t for t in known if t not in found]
+        rarest = max(known.values(), default=0.0)
+        names = {t for t in name_terms(question.text) if bm25.knows(t)}
         asked_modifiers = {m.lower() for m in _MODIFIER.findall(question.text)}
         rows = [c.sentence.row for c in candidates]
         similarity = float((self._index.sentence_vectors[rows] @ question.vector[0]).max())
@@ -145,17 +202,35 @@ class PresuppositionGate:
             "similarity": similarity,
             "coverage": sum(weights[t] for t in weights.keys() & found) / total,
             "unknown": sum(w for t, w in weights.items() if not bm25.knows(t)) / total,
-            "untyped": float(evidence == 0.0 and any(not c.typed for c in candidates)),
+            "untyped": float(
+                evidence == 0.0 and any(not c.typed for c in candidates) and not typed
+            ),
             "negation": float(
                 bool(_NEGATION.search(question.text)) and not _NEGATION.search(window.text)
             ),
             "modifier": float(
                 bool(asked_modifiers - {m.lower() for m in _MODIFIER.findall(window.text)})
             ),
+            "lacking_rare": (
+                max((known[t] for t in lacking_known), default=0.0) / rarest if rarest else 0.0
+            ),
+            "lacking_count": min(len(lacking_known), LACKING_CAP) / LACKING_CAP,
+            "numeral_missing": float(any(t[0].isdigit() and t not in found for t in weights)),
+            "name_missing": float(bool(names - found)),
+            "no_short": float(self._no_short_answer(question.text, window)),
+            "pairs": _pairs_kept(question.terms, window),
         }
         return Reading(
             features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
         )
+
+    @staticmethod
+    def _no_short_answer(question: str, window: Window) -> bool:
+        """A fact question whose kind of answer (a name, a place, a number) the window lacks."""
+        if asked_for(question) is None:
+            return False
+        cited = [(Source(s.doc_id, s.start, s.end, ""), s.text) for s in window.sentences]
+        return short_answer(question, cited) is None
 
     def _window(self, sentence: Sentence) -> Window:
         sentences = self._index.sentences

@@ -26,9 +26,10 @@ Asked = Literal["number", "date", "name", "place", "thing"]
 _ASKS_NAME = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:who|whom|whose)\b", re.IGNORECASE)
 _ASKS_PLACE = re.compile(r"^\W*(?:(?:and|but|so)\s+)?where\b", re.IGNORECASE)
 _ASKS_THING = re.compile(
-    r"^\W*(?:(?:and|but|so)\s+)?(?:what|which)\b"
+    r"^\W*(?:(?:and|but|so)\s+)?(?:what|which)\b|\b(?:what|which)\W*$"
     r"|\b(?:what|which) \w+ (?:is|was|are|were|did|does)\b"
-    r"|^\W*(?:in|on|at|by|from|to|for|of|with) (?:what|which)\b|^\W*name\b",
+    r"|^\W*(?:in|on|at|by|from|to|for|of|with) (?:what|which)\b|^\W*name\b"
+    r"|\b(?:of|as|is|are|was|were|by|in|on|to|for) (?:what|which)\b",
     re.IGNORECASE,
 )
 # "What is X?" asks for a definition (a whole sentence), not a phrase.
@@ -41,12 +42,20 @@ _CAPITALISED = re.compile(r"[A-Z0-9]")
 _JOINS_NAMES = frozenset({"of", "the", "and", "de", "al", "for", "on", "bin", "ibn"})
 _HEAD = re.compile(r"\b(?:what|which|how many|how much)\s+([\w-]+)", re.IGNORECASE)
 _DATE_SPAN = re.compile(
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? )?{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?)?,?(?: \d{{3,4}})?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? )?{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,? \d{{3,4}}\b)?"
     r"|\b\d{1,4} ?(?:BC|BCE|AD|CE)\b|\b\d{1,2}(?:st|nd|rd|th) century\b|\b(?:1[0-9]|20)[0-9]{2}s?\b"
 )
 # Words that extend a number: "5 million", "25 per cent".
-_MAGNITUDE = frozenset({"hundred", "thousand", "million", "billion", "trillion", "percent", "per"})
-MAX_WORDS = 5  # a short answer is a phrase, not a clause
+_MAGNITUDE = frozenset(
+    {"hundred", "thousand", "million", "billion", "trillion", "percent", "per", "square", "cubic"}
+)
+# Words before a number that belong to the quantity: "about 300", "more than 900".
+_APPROXIMATE = frozenset(
+    {"about", "around", "nearly", "approximately", "almost", "roughly", "some"}
+)
+_COMPARED = frozenset({"more", "less", "fewer"})
+MAX_WORDS = 5
+_PHRASE_JOINS = frozenset({"of", "and", "or"})  # a short answer is a phrase, not a clause
 
 
 @dataclass(frozen=True)
@@ -101,17 +110,20 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
         sentence_weight = len({words[i].term for i in matched}) - 0.5 * rank
         for first, last in _candidates(words, text, question_terms, asked):
             span_text = text[words[first].start : words[last].end]
-            fit = _fit(asked, span_text)
+            fit = _fit(asked, span_text, words[first : last + 1])
             inside = {w.term for w in words[first : last + 1]}
-            if fit == 0.0 or not inside - question_terms - {None}:
+            if fit == 0.0 or not inside - question_terms - {None} or _connective(words, last):
                 continue
             # The noun the question asks about ("which ministry") names or follows the answer.
             names_head = bool(head & inside) or (
                 last + 1 < len(words) and words[last + 1].term in head
             )
             distance = min(max(i - last, first - i, 0) for i in matched)
+            # A full date says more than a bare year: "15 August 1990" over "1990".
+            specific = 0.5 * (last - first) if asked == "date" else 0.0
             score = (
                 10 * fit
+                + specific
                 + 2 * names_head
                 + sentence_weight
                 - 0.3 * distance
@@ -126,6 +138,11 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
             if best is None or score > best[0]:
                 best = (score, span)
     return best[1] if best else None
+
+
+def _connective(words: list[Word], last: int) -> bool:
+    """The sentence's opening word before a comma: "However, ...", "Thus, ...", "Indeed, ..."."""
+    return last == 0 and len(words) > 1 and words[1].after_break
 
 
 def _words(text: str) -> list[Word]:
@@ -182,8 +199,23 @@ def _quantities(words: list[Word]) -> list[tuple[int, int]]:
             and not following.text.endswith(("ed", "ing", "ly"))
         ):
             last += 1
-        spans.append((i, last))
+        spans.append((_qualified(words, i), last))
     return spans
+
+
+def _qualified(words: list[Word], i: int) -> int:
+    """Where the quantity at word `i` starts, with what qualifies it ("more than 900")."""
+    if i >= 1 and not words[i].after_break and words[i - 1].text.lower() in _APPROXIMATE:
+        return i - 1
+    if (
+        i >= 2
+        and not words[i].after_break
+        and not words[i - 1].after_break
+        and words[i - 1].text.lower() == "than"
+        and words[i - 2].text.lower() in _COMPARED
+    ):
+        return i - 2
+    return i
 
 
 def _dates(words: list[Word], text: str) -> list[tuple[int, int]]:
@@ -223,15 +255,22 @@ def _names(words: list[Word]) -> list[tuple[int, int]]:
 
 
 def _content_runs(words: list[Word], question_terms: set[str]) -> list[tuple[int, int]]:
-    """Runs of content words the question lacks, within a clause, and their sub-runs."""
+    """Runs of content words the question lacks, within a clause, and their sub-runs; "of",
+    "and" and "or" between two of them join them ("constant factors and smaller terms")."""
+
+    def new(i: int) -> bool:
+        return i < len(words) and words[i].term is not None and words[i].term not in question_terms
+
     runs: list[list[int]] = []
     current: list[int] = []
     for i, word in enumerate(words):
         if current and word.after_break:
             runs.append(current)
             current = []
-        if word.term is not None and word.term not in question_terms:
+        if new(i):
             current.append(i)
+        elif current and word.text.lower() in _PHRASE_JOINS and new(i + 1):
+            continue
         elif current:
             runs.append(current)
             current = []
@@ -245,11 +284,12 @@ def _content_runs(words: list[Word], question_terms: set[str]) -> list[tuple[int
     ]
 
 
-def _fit(asked: Asked, span: str) -> float:
+def _fit(asked: Asked, span: str, words: Sequence[Word]) -> float:
     """How well a span fits the kind of answer asked for: 0 (not at all) to 1."""
     if asked in ("number", "date"):
         return 1.0 if holds(asked, span) else 0.0
-    capitalised = all(_CAPITALISED.match(w) for w in span.split() if w.lower() not in _JOINS_NAMES)
+    # The sentence's first word is capitalised whatever it is ("However", "Thus").
+    capitalised = all(w.capitalised for w in words if w.text.lower() not in _JOINS_NAMES)
     if asked in ("name", "place"):
         return 1.0 if capitalised else 0.0
     if has_quantity(span) or holds("date", span):

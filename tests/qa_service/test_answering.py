@@ -16,14 +16,7 @@ QUESTIONS = [item.question for item in load_eval_set().split("dev") if not item.
 OFF_TOPIC = [
     "What is the capital of Brazil?",
     "How do I bake sourdough bread?",
-    pytest.param(
-        "Who wrote Hamlet?",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the calibrated evidence gate scores it 0.507, just over its 0.49 threshold: "
-            "'wrote' matches the corpus, and 'Hamlet' is one unknown name among three terms",
-        ),
-    ),
+    "Who wrote Hamlet?",  # "wrote" matches the corpus; "Hamlet" is one unknown name
     "What is the boiling point of water at sea level?",
     "Explain how photosynthesis works.",
     "What are Iraq's relations with Brazil?",  # on topic, but Brazil is nowhere in the sources
@@ -132,3 +125,10 @@ def test_number_words_count_only_when_they_quantify() -> None:
     assert not has_quantity("no one came")
     assert not has_quantity("the third country to recognise it")
     assert not has_quantity("Iraq and Iran, two")
+
+
+def test_a_number_word_before_a_name_counts_it() -> None:
+    assert has_quantity("In July 2024, three Swedes residing in Iraq were sentenced")
+    assert has_quantity("Iraq had one and a half million Christians")
+    assert not has_quantity("the one Iraq wants")  # "one" before a name rarely counts it
+    assert not has_quantity("in 1990 Iraq invaded Kuwait")

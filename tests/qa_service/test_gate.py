@@ -19,9 +19,17 @@ from qa_service.answering.calibration import (
     gate_setup,
     load_table,
 )
-from qa_service.answering.evidence import holds
-from qa_service.answering.gate import FEATURES, TOPIC_FEATURES, GateModel, Logistic
+from qa_service.answering.evidence import Candidate, SentenceScorer, holds
+from qa_service.answering.gate import (
+    FEATURES,
+    TOPIC_FEATURES,
+    GateModel,
+    Logistic,
+    PresuppositionGate,
+)
+from qa_service.answering.roles import Question
 from qa_service.pipeline import QAService
+from qa_service.retrieval import Hit
 from qa_service.schemas import AskRequest
 from qa_service.settings import Settings
 
@@ -86,6 +94,47 @@ def test_the_gate_score_rises_with_the_evidence(service: QAService) -> None:
         context = AnswerContext(question, [], retrieval.question, retrieval.hits)
         scores[question] = service.roles.gate.decide(context).score
     assert scores[twin] > scores[near_miss]
+
+
+def test_the_gate_and_the_answerer_score_the_sentences_once(
+    service: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scored: list[str] = []
+    score = SentenceScorer._score
+
+    def counting(self: SentenceScorer, question: Question, hits: list[Hit]) -> list[Candidate]:
+        scored.append(question.text)
+        return score(self, question, hits)
+
+    monkeypatch.setattr(SentenceScorer, "_score", counting)
+    question = "Which agreements approved the border between Iraq and Iran, and when?"
+    response = service.ask(AskRequest(question=question))
+    assert not response.abstained and response.citations
+    assert scored == [question]
+
+
+def _reading(service: QAService, question: str) -> dict[str, float]:
+    gate = service.roles.gate
+    assert isinstance(gate, PresuppositionGate)
+    context, _ = service.answer_context(AskRequest(question=question))
+    reading = gate.read(context)
+    assert reading is not None
+    return reading.features
+
+
+def test_a_word_swapped_in_a_phrase_breaks_its_pairs(squad_service: QAService) -> None:
+    # SQuAD 2.0's near miss: "circuit simplicity" where the article says "circuit complexity".
+    near_miss = _reading(squad_service, "What unit is measured to determine circuit simplicity?")
+    twin = _reading(squad_service, "What unit is measured to determine circuit complexity?")
+    assert near_miss["pairs"] < twin["pairs"]
+    assert set(near_miss) == set(twin) == set(FEATURES)
+
+
+def test_a_number_or_name_the_passages_lack_is_read(service: QAService) -> None:
+    features = _reading(service, "How many Kurds lived in Turkey in 1921?")
+    assert features["numeral_missing"] == 1.0 and features["lacking_count"] > 0
+    asked = _reading(service, "How long is the border between Iraq and Iran?")
+    assert asked["numeral_missing"] == 0.0 and asked["no_short"] == 0.0
 
 
 def test_the_bundled_model_is_calibrated(service: QAService) -> None:

@@ -42,6 +42,59 @@ def test_the_span_that_answers_is_found(question: str, expected: str) -> None:
     assert text[span.start - OFFSET : span.end - OFFSET] == span.text and span.doc_id == "doc"
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        (
+            "Since when has Fuad Hussein been foreign minister?",
+            "The Iraqi Minister of Foreign Affairs is Fuad Hussein, since June 2020.",
+            "June 2020",  # not "June 20": a day is a whole number
+        ),
+        (
+            "When did Jordan and Iraq reopen their only border crossing?",
+            "In August 2017, Jordan and Iraq announced the reopening of their only border post "
+            "closed since 2014.",
+            "August 2017",  # a month and a year say more than a bare year
+        ),
+        (
+            "How big is the joint industrial zone?",
+            "The joint industrial zone covers 24 square kilometers.",
+            "24 square kilometers",
+        ),
+        (
+            "How many Iraqi fighters were sent to the shrine?",
+            "Iraq sent about 300 fighters to the shrine.",
+            "about 300 fighters",
+        ),
+        (
+            "How much did the trade reach?",
+            "Trade reached more than 140 million dollars.",
+            "more than 140 million dollars",
+        ),
+        (
+            "The traveling salesman problem is an example of what type of problem?",
+            "The traveling salesman problem is an example of a function problem.",
+            "function",
+        ),
+    ],
+)
+def test_dates_whole_and_quantities_with_their_qualifiers(
+    question: str, text: str, expected: str
+) -> None:
+    span = short_answer(question, _cited(text))
+    assert span is not None and span.text == expected
+
+
+def test_the_first_word_of_a_sentence_is_not_a_name() -> None:
+    # "However" is capitalised only because it opens the sentence.
+    text = "However, the running time may, in general, depend on the instance."
+    span = short_answer(
+        "What is one variable on which the running time may be contingent?", _cited(text)
+    )
+    assert span is None or span.text != "However"
+    assert short_answer("Who decided?", _cited("Thus the matter was settled.")) is None
+
+
 def test_questions_that_want_more_than_a_phrase_get_none() -> None:
     assert (
         short_answer("Why did Iraq and Iran sign the Algiers Agreements?", _cited(BORDER)) is None
