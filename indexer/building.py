@@ -53,7 +53,6 @@ logger = logging.getLogger(__name__)
 EMBED_BATCH = 256  # texts per progress step while embedding
 PROBES = 128  # indexed sentences a query encoder embeds again to measure its pairing
 PROBE_DEPTH = 10  # its top chunks for them are compared with the stored vectors' top chunks
-ONNX_ENCODERS: tuple[EncoderKind, ...] = ("onnx-fp32", "onnx-int8")  # cheap: always measured
 _VERSIONED = (
     "faiss-cpu",
     "sentence-transformers",
@@ -230,16 +229,17 @@ def build_index(
         # BM25 sees the same text the embedding model does: the title and section name a chunk.
         bm25 = Bm25Index.build([analyzer.terms(text) for text in chunk_texts])
     with timed("measuring query encoders"):
+        # Only the configured one: another is refused until a build with it set measures it.
         query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
-        for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
-            if kind not in query_encoders:
-                query_encoders[kind] = measure_query_encoder(
-                    loaded.get(kind) or open_embedder(settings, kind, "query"),
-                    sentences,
-                    sentence_vectors,
-                    dense,
-                    settings.encoder_min_cosine,
-                )
+        if settings.query_encoder not in query_encoders:
+            query_encoders[settings.query_encoder] = measure_query_encoder(
+                loaded.get(settings.query_encoder)
+                or open_embedder(settings, settings.query_encoder, "query"),
+                sentences,
+                sentence_vectors,
+                dense,
+                settings.encoder_min_cosine,
+            )
 
     tokens = [c.tokens for c in chunks]
     manifest = {
