@@ -1,6 +1,6 @@
 """/ask over HTTP at concurrency 1, 8 and 32, next to an endpoint that only embeds.
 
-    python bench/http_load.py [--requests 320] [--concurrency 1 8 32] [--encoders torch onnx-int8]
+    python bench/http_load.py [--requests 320] [--concurrency 1 8 32] [--encoders onnx-fp32 torch]
 
 For each query encoder, starts uvicorn twice on 127.0.0.1 (the service with its answer cache
 off, then bench/embed_app.py, both with that encoder), sends the eval questions from one
@@ -126,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=320)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--encoders", nargs="+", default=["torch", "onnx-int8"])
+    parser.add_argument("--encoders", nargs="+", default=[IndexSettings().query_encoder])
     args = parser.parse_args()
     report(measure(args.requests, args.concurrency, args.encoders), args.requests)
 
