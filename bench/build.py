@@ -1,7 +1,7 @@
 """Build time by stage and peak memory of `rag-index build`, per build encoder and batch size.
 
     python bench/build.py [--encoders torch onnx-fp32 onnx-int8] [--batch-sizes 16 64]
-                          [--synthetic 2000] [--corpus DIR]
+                          [--synthetic 2000] [--corpus DIR] [--skip-shipped]
 
 Corpora: the shipped one (or --corpus) and, with --synthetic N, N documents generated here
 from the shipped corpus's sentences (a seeded shuffle, two sections each). Every build runs in
@@ -124,8 +124,10 @@ def main() -> None:
     )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--synthetic", type=int, default=2000, help="0 for none")
+    parser.add_argument("--skip-shipped", action="store_true", help="the synthetic corpus only")
     args = parser.parse_args()
-    report("shipped corpus", measure(args.corpus, args.encoders, args.batch_sizes))
+    if not args.skip_shipped:
+        report("shipped corpus", measure(args.corpus, args.encoders, args.batch_sizes))
     if args.synthetic:
         with tempfile.TemporaryDirectory() as folder:
             corpus = synthetic_corpus(Path(folder) / "corpus", args.synthetic)

@@ -1,12 +1,14 @@
 """/ask over HTTP at concurrency 1, 8 and 32, next to an endpoint that only embeds.
 
-    python bench/http_load.py [--requests 320] [--concurrency 1 8 32] [--encoders torch onnx-int8]
+    python bench/http_load.py [--requests 320] [--concurrency 1 8 32] [--encoders onnx-fp32 torch]
 
-For each query encoder, starts uvicorn twice on 127.0.0.1 (the service with its answer cache
-off, then bench/embed_app.py, both with that encoder), sends the eval questions from one
-asyncio client at each concurrency, and prints p50, p99 and requests/s for both. The client
-runs on the same two cores as the server, so compare rows of one run rather than the absolute
-numbers.
+For each query encoder, starts two uvicorn servers on 127.0.0.1 (the service with its answer
+cache off, and bench/embed_app.py, both with that encoder), sends the eval questions from one
+asyncio client at each concurrency, and prints p50, p99 and requests/s for both. The two
+endpoints take turns, in rounds, so that both see the same machine: on a shared machine the
+load changes within a minute, and one endpoint measured after the other compares nothing.
+The client runs on the same two cores as the servers, so compare rows of one run rather than
+the absolute numbers.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, f
 from eval.dataset import load_eval_set
 from eval.metrics.latency import percentile  # nearest rank, p in percent
 from indexer.settings import IndexSettings
-from tests.servers import start_server, stop_server
+from tests.servers import LiveServer, start_server, stop_server
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+ROUNDS = 4  # turns each endpoint takes at each concurrency
+ENDPOINTS = (("/ask", "qa_service.main:app", "/ask"), ("embed only", "embed_app:app", "/embed"))
 
 
 async def load(
     url: str, path: str, questions: list[str], concurrency: int
 ) -> tuple[list[float], float]:
+    """Latencies (ms) of `questions` sent by `concurrency` workers, and the seconds it took."""
     latencies: list[float] = []
     queue = list(reversed(questions))
 
@@ -49,7 +56,7 @@ async def load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return latencies, len(latencies) / elapsed
+    return latencies, elapsed
 
 
 @dataclass(frozen=True)
@@ -70,36 +77,53 @@ def measure(requests: int, concurrency: list[int], encoders: list[str]) -> list[
     logs.mkdir(parents=True, exist_ok=True)
     rows = []
     for encoder in encoders:
-        for label, app, path in (
-            ("/ask", "qa_service.main:app", "/ask"),
-            ("embed only", "embed_app:app", "/embed"),
-        ):
-            server = start_server(
-                IndexSettings().index_dir.resolve(),
-                logs / f"{encoder}-{label.strip('/').replace(' ', '-')}.log",
-                app=app,
-                RAG_CACHE_BYTES="0",
-                RAG_RATE_LIMIT_PER_MINUTE="0",
-                RAG_QUERY_ENCODER=encoder,
-                PYTHONPATH=str(REPO / "bench"),
-            )
-            try:
-                asyncio.run(load(server.url, path, questions[:20], 1))  # warm up
-                for level in concurrency:
-                    latencies, rps = asyncio.run(load(server.url, path, questions, level))
-                    rows.append(
-                        Row(
-                            encoder,
-                            level,
-                            label,
-                            percentile(latencies, 50),
-                            percentile(latencies, 99),
-                            rps,
-                        )
-                    )
-            finally:
+        servers = {}
+        try:
+            for label, app, _ in ENDPOINTS:
+                servers[label] = start_server(
+                    IndexSettings().index_dir.resolve(),
+                    logs / f"{encoder}-{label.strip('/').replace(' ', '-')}.log",
+                    app=app,
+                    RAG_CACHE_BYTES="0",
+                    RAG_RATE_LIMIT_PER_MINUTE="0",
+                    RAG_QUERY_ENCODER=encoder,
+                    PYTHONPATH=str(REPO / "bench"),
+                )
+            for label, _, path in ENDPOINTS:
+                asyncio.run(load(servers[label].url, path, questions[:20], 1))  # warm up
+            for level in concurrency:
+                rows += _alternate(encoder, level, servers, questions)
+        finally:
+            for server in servers.values():
                 stop_server(server)
     return rows
+
+
+def _alternate(
+    encoder: str, level: int, servers: dict[str, LiveServer], questions: list[str]
+) -> list[Row]:
+    """Both endpoints at one concurrency, taking turns (in alternating order) for ROUNDS rounds."""
+    latencies: dict[str, list[float]] = {label: [] for label, _, _ in ENDPOINTS}
+    seconds = dict.fromkeys(latencies, 0.0)
+    share = max(level, len(questions) // ROUNDS)
+    for turn in range(ROUNDS):
+        batch = questions[turn * share : (turn + 1) * share] or questions[:share]
+        order = ENDPOINTS if turn % 2 == 0 else ENDPOINTS[::-1]
+        for label, _, path in order:
+            measured, elapsed = asyncio.run(load(servers[label].url, path, batch, level))
+            latencies[label] += measured
+            seconds[label] += elapsed
+    return [
+        Row(
+            encoder,
+            level,
+            label,
+            percentile(values, 50) or 0.0,
+            percentile(values, 99) or 0.0,
+            len(values) / seconds[label],
+        )
+        for label, values in latencies.items()
+    ]
 
 
 def report(rows: list[Row], requests: int) -> None:
@@ -126,7 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=320)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--encoders", nargs="+", default=["torch", "onnx-int8"])
+    parser.add_argument("--encoders", nargs="+", default=[IndexSettings().query_encoder])
     args = parser.parse_args()
     report(measure(args.requests, args.concurrency, args.encoders), args.requests)
 

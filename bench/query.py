@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first
 
 import faiss
 

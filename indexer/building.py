@@ -57,7 +57,6 @@ logger = logging.getLogger(__name__)
 EMBED_BATCH = 256  # texts per progress step while embedding
 PROBES = 128  # indexed sentences a query encoder embeds again to measure its pairing
 PROBE_DEPTH = 10  # its top chunks for them are compared with the stored vectors' top chunks
-ONNX_ENCODERS: tuple[EncoderKind, ...] = ("onnx-fp32", "onnx-int8")  # cheap: always measured
 _VERSIONED = (
     "faiss-cpu",
     "sentence-transformers",
@@ -379,10 +378,11 @@ def _query_encoders(
     sentence_vectors: Vectors,
     dense: faiss.Index,
 ) -> dict[EncoderKind, QueryEncoderInfo]:
-    """Each query encoder measured against the build's vectors; the current version's
+    """The build's own encoder and the configured query encoder, measured against the build's
+    vectors (another is refused until a build with it set measures it); the current version's
     measures are kept when the same model and library versions made them (the encoders are
     then the same files, and their pairing does not depend on which documents are indexed)."""
-    kinds = list(dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]))
+    kinds = [settings.query_encoder]
     if reuse is not None:
         previous = reuse.index.manifest
         if previous.versions == _versions() and all(k in previous.query_encoders for k in kinds):

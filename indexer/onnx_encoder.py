@@ -2,9 +2,12 @@
 
 Export (once per model and recipe, cached under `settings.encoder_cache_dir`): the transformer
 is traced with `torch.onnx` together with mean pooling and L2 normalisation, so one session call
-maps word-piece ids to the vectors the PyTorch model gives. `onnx-int8` then quantises only the
-MatMul weights, per output channel, with onnxruntime's dynamic quantisation (mean cosine 0.994
-to fp32 here; quantising every op with the defaults drops it to 0.969). The model's own fast
+maps word-piece ids to the vectors the PyTorch model gives. `onnx-int8` then quantises the
+weights of the MatMuls, per output channel, with onnxruntime's dynamic quantisation, except the
+feed-forward output projections, whose inputs (after GELU) have the outliers that per-tensor
+activation scales lose: mean cosine 0.9972 to fp32 on the eval questions instead of 0.9948 when
+they are quantised too (0.969 with every op at the defaults), for 35% less time per question
+than fp32 instead of 46%. The model's own fast
 tokenizer (tokenizer.json) feeds the session, so neither PyTorch nor transformers is imported
 to serve queries.
 """
@@ -32,7 +35,10 @@ from indexer.settings import EncoderKind
 logger = logging.getLogger(__name__)
 
 # Bump when the export below changes: it names the cache folder, so old exports are not reused.
-RECIPE = "trace opset 17, mean pooling + L2 in graph; int8: MatMul weights, per channel, QInt8"
+RECIPE = (
+    "trace opset 17, mean pooling + L2 in graph; int8: MatMul weights, per channel, QInt8, "
+    "constant B only, feed-forward output projections kept in fp32"
+)
 OPSET = 17
 _EXPORT_VERSIONS = ("torch", "transformers", "onnx", "onnxruntime")
 
@@ -211,15 +217,25 @@ def _export_fp32(model_path: Path, target: Path) -> None:
 
 
 def _quantise(fp32: Path, target: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load(str(fp32), load_external_data=False).graph
     quantize_dynamic(
         fp32,
         target,
         op_types_to_quantize=["MatMul"],
         per_channel=True,
         weight_type=QuantType.QInt8,
+        nodes_to_exclude=[node.name for node in graph.node if _is_ffn_output(node.name)],
+        extra_options={"MatMulConstBOnly": True},  # weights only; attention scores stay fp32
     )
+
+
+def _is_ffn_output(node: str) -> bool:
+    """A feed-forward output projection of a BERT layer, as torch.onnx names it:
+    `/model/encoder/layer.N/output/dense/MatMul` (the attention's has `/attention/` in it)."""
+    return node.endswith("/output/dense/MatMul") and "/attention/" not in node
 
 
 def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:

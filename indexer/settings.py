@@ -54,7 +54,7 @@ class IndexSettings(BaseSettings):
         "onnx-fp32",
         description="What embeds questions; the build measures it against the build encoder "
         "and the service refuses a pairing the index did not allow (int8 is faster, but cost "
-        "0.014 of answer hit on the eval's test split)",
+        "0.010 of answer hit on squad-complexity's test split)",
     )
     query_threads: int = Field(
         1, ge=1, description="Threads of one ONNX query call (one per request path)"

@@ -2,14 +2,16 @@
 
 A model call on two cores costs ~18 ms for one question and ~31 ms for eight, so under load
 batching multiplies throughput while a lone question pays nothing extra: whichever request
-takes the model embeds everything queued behind it (leader/follower, no background thread).
-Each question is still embedded exactly once.
+finds the model free embeds everything queued behind it (leader/follower, no background
+thread). Each question is still embedded exactly once, and a question returns as soon as its
+batch is done, not after the next batch too: its retrieval and answering then run on the other
+core while the model embeds the next batch.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from indexer.embedding import Embedder, Vectors
 
@@ -17,7 +19,7 @@ from indexer.embedding import Embedder, Vectors
 @dataclass
 class _Pending:
     text: str
-    done: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
     vector: Vectors | None = None
     error: BaseException | None = None
 
@@ -26,36 +28,46 @@ class QueryBatcher:
     def __init__(self, embedder: Embedder, max_batch: int) -> None:
         self._embedder = embedder
         self._max_batch = max_batch
-        self._model = threading.Lock()  # one model call at a time: the cores are shared
-        self._queue_lock = threading.Lock()
+        # Guards the queue and `_running`; waiters wake when a model call ends.
+        self._changed = threading.Condition()
+        self._running = False  # one model call at a time: the cores are shared
         self._queue: list[_Pending] = []
 
     def embed_query(self, text: str) -> Vectors:
         """The (1, dimension) normalised vector of `text`, computed in some batch."""
         pending = _Pending(text)
-        with self._queue_lock:
+        with self._changed:
             self._queue.append(pending)
-        while not pending.done.is_set():
-            with self._model:
-                if pending.done.is_set():  # an earlier holder embedded it with its batch
+        while True:
+            with self._changed:
+                while self._running and not pending.done:
+                    self._changed.wait()
+                if pending.done:
                     break
-                with self._queue_lock:
-                    batch = self._queue[: self._max_batch]
-                    del self._queue[: self._max_batch]
+                self._running = True  # this request leads the next call
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+            try:
                 self._run(batch)
+            finally:
+                with self._changed:
+                    self._running = False
+                    self._changed.notify_all()
         if pending.error is not None:
             raise pending.error
         assert pending.vector is not None
         return pending.vector
 
     def _run(self, batch: list[_Pending]) -> None:
+        """Embed `batch`, outside the lock; each request learns its vector or the failure."""
         try:
             vectors = self._embedder.embed_documents([p.text for p in batch])
-        except BaseException as error:  # every waiting request learns of the failure
+        except BaseException as error:
             for pending in batch:
                 pending.error = error
-                pending.done.set()
-            raise
-        for pending, vector in zip(batch, vectors, strict=True):
-            pending.vector = vector[None, :]
-            pending.done.set()
+        else:
+            for pending, vector in zip(batch, vectors, strict=True):
+                pending.vector = vector[None, :]
+        with self._changed:
+            for pending in batch:
+                pending.done = True

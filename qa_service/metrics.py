@@ -6,6 +6,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only double the output
 
+# Label values come from a closed set, so the series (and the memory they take) stay bounded:
+# any other method a client sends is counted as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
 # A language model takes seconds, not milliseconds.
 _GENERATION_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128)
@@ -54,6 +57,12 @@ class Metrics:
             "Answers made extractively because the language model failed",
             registry=self.registry,
         )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One HTTP request: `route` is a route template or "unmatched", never a raw path."""
+        method = method if method in METHODS else "other"
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
 
     def observe_answer(
         self, timings_ms: dict[str, float], abstained: bool, answerer: str = "extractive"

@@ -75,22 +75,22 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             template = self._route(scope)
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(template).observe(elapsed)
-            logger.info(
-                json.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": method,
-                        "path": scope["path"][:200],
-                        "route": template,
-                        "status": status,
-                        "ms": round(elapsed * 1000, 2),
-                        "client": (scope.get("client") or ("-",))[0],
-                    }
+            self.metrics.observe_request(method, template, status, elapsed)
+            if logger.isEnabledFor(logging.INFO):  # the line costs more than the check
+                logger.info(
+                    json.dumps(
+                        {
+                            "event": "request",
+                            "request_id": request_id,
+                            "method": method,
+                            "path": scope["path"][:200],
+                            "route": template,
+                            "status": status,
+                            "ms": round(elapsed * 1000, 2),
+                            "client": (scope.get("client") or ("-",))[0],
+                        }
+                    )
                 )
-            )
 
     def _route(self, scope: Scope) -> str:
         """The route template, also for requests refused before routing (a 413 on /ask)."""

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -73,9 +74,10 @@ def _metrics(request: Request) -> Metrics:
 
 
 @answers.post("/ask", response_model=AskResponse, responses=_ERRORS)
-def ask(body: AskRequest, qa: Service, request: Request) -> AskResponse:
+async def ask(body: AskRequest, qa: Service, request: Request) -> AskResponse:
     """Answer a question from the documents, with a citation on every sentence."""
-    response = qa.ask(body)
+    # One trip to the thread pool: a sync route would take a second one to check the response.
+    response = await run_in_threadpool(qa.ask, body)
     _metrics(request).observe_answer(response.timings_ms, response.abstained, response.answerer)
     return response
 
@@ -113,9 +115,9 @@ async def ask_stream(
 
 
 @answers.post("/search", response_model=SearchResponse, responses=_ERRORS)
-def search(body: SearchRequest, qa: Service) -> SearchResponse:
+async def search(body: SearchRequest, qa: Service) -> SearchResponse:
     """Retrieve passages only (hybrid dense + BM25), without composing an answer."""
-    return qa.search(body)
+    return await run_in_threadpool(qa.search, body)
 
 
 @documents.get("/documents", response_model=list[DocumentSummary])

@@ -5,13 +5,21 @@ connections; `GuardedH11Protocol` adds what it lacks: a cap on open connections 
 immediate 503 and close) and a deadline for a request's headers, so slow-drip clients cannot
 hold connections open. Each worker loads the model and maps the index files read-only, so the
 page cache holds one copy of the index for all of them.
+
+Memory: glibc gives threads that allocate at once their own malloc arenas (up to eight per
+core), and the thread pool that answers questions has 40 threads, so under load the resident
+size creeps up arena by arena. `cap_malloc_arenas` caps them at two per process (measured with
+`bench/load_test.py --soak`), unless MALLOC_ARENA_MAX is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import json
 import logging
+import os
 from typing import Annotated
 
 import h11
@@ -24,6 +32,8 @@ from qa_service.settings import get_settings
 logger = logging.getLogger(__name__)
 
 APP = "qa_service.main:app"
+MALLOC_ARENAS = "2"
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
 def _raw_response(status: str, headers: str, error: str, detail: str) -> bytes:
@@ -97,6 +107,22 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+def cap_malloc_arenas() -> int | None:
+    """Cap glibc's malloc arenas in this process and the workers it starts; the cap, or None
+    where the C library is not glibc."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)  # workers read it when they start
+    # PyTorch's oneDNN kernel cache grows with every new input shape (a torch query encoder)
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
+    try:
+        arenas = int(os.environ["MALLOC_ARENA_MAX"])
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (ValueError, OSError, AttributeError):
+        return None
+    # This process read its environment before the line above: tell its allocator directly.
+    return arenas if mallopt(_M_ARENA_MAX, arenas) == 1 else None
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
@@ -107,6 +133,7 @@ def serve(
 ) -> None:
     """Serve the API and the widget with the limits of the RAG_ settings."""
     settings = get_settings()
+    cap_malloc_arenas()
     uvicorn.run(
         app,
         host=host,

@@ -36,7 +36,9 @@ def _edit_pairing(index: Path, change: Callable[[dict[str, Any]], None]) -> None
     (index / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_the_build_records_the_measured_pairing(settings: Settings, service: QAService) -> None:
+def test_the_build_measures_only_the_configured_query_encoder(
+    settings: Settings, service: QAService
+) -> None:
     manifest = read_manifest(settings.index_dir)
     assert manifest.embedding.encoder == settings.build_encoder
     own = manifest.query_encoders[settings.build_encoder]
@@ -44,11 +46,18 @@ def test_the_build_records_the_measured_pairing(settings: Settings, service: QAS
     configured = manifest.query_encoders[settings.query_encoder]
     assert configured.sha256 == service.embedder.identity.encoder_sha256 and configured.allowed
     assert manifest.query_encoders["onnx-fp32"].mean_cosine >= 0.9999
-    measured = manifest.query_encoders["onnx-int8"]
+    assert set(manifest.query_encoders) == {settings.build_encoder, settings.query_encoder}
+
+
+def test_the_int8_encoder_measures_close_but_not_equal(service: QAService, int8: Embedder) -> None:
+    index = service.index
+    measured = measure_query_encoder(
+        int8, index.sentences, index.sentence_vectors, index.dense, min_cosine=0.99
+    )
     assert measured.probes > 50
     assert 0.99 <= measured.mean_cosine < 0.9999 and measured.min_cosine <= measured.mean_cosine
     assert measured.top_chunks_agreement > 0.8
-    assert measured.allowed
+    assert measured.allowed and measured.sha256 == int8.identity.encoder_sha256
 
 
 def test_a_stricter_threshold_does_not_allow_the_pairing(
@@ -61,18 +70,33 @@ def test_a_stricter_threshold_does_not_allow_the_pairing(
     assert not strict.allowed and strict.mean_cosine < 0.9999
 
 
-REFUSALS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+def _int8_entry(sha256: str, **change: Any) -> dict[str, Any]:
+    """A measured onnx-int8 pairing, as a build with RAG_QUERY_ENCODER=onnx-int8 records it."""
+    entry = {
+        "sha256": sha256,
+        "probes": 128,
+        "mean_cosine": 0.994,
+        "min_cosine": 0.987,
+        "top_chunks_agreement": 0.94,
+        "allowed": True,
+    }
+    return entry | change
+
+
+REFUSALS: dict[str, tuple[Callable[[dict[str, Any], str], None], str]] = {
     "never measured": (
-        lambda pairs: pairs.pop("onnx-int8"),
+        lambda pairs, _: pairs.pop("onnx-int8", None),
         "did not measure the onnx-int8 query encoder .* with RAG_QUERY_ENCODER=onnx-int8 set, "
         r"or set RAG_QUERY_ENCODER to one it allows \(onnx-fp32, torch\)",
     ),
     "measured too far": (
-        lambda pairs: pairs["onnx-int8"].update(allowed=False, mean_cosine=0.9612),
+        lambda pairs, sha: pairs.update(
+            {"onnx-int8": _int8_entry(sha, allowed=False, mean_cosine=0.9612)}
+        ),
         "mean cosine of only 0.9612 .* RAG_BUILD_ENCODER=onnx-int8",
     ),
     "another export measured": (
-        lambda pairs: pairs["onnx-int8"].update(sha256="f" * 64),
+        lambda pairs, _: pairs.update({"onnx-int8": _int8_entry("f" * 64)}),
         "measured a different onnx-int8 encoder \\(sha256 ffffffffffff\\)",
     ),
 }
@@ -83,16 +107,24 @@ def test_a_pairing_the_index_did_not_allow_is_refused(
     index_copy: Path, int8: Embedder, refusal: str
 ) -> None:
     change, message = REFUSALS[refusal]
-    _edit_pairing(index_copy, change)
+    _edit_pairing(index_copy, lambda pairs: change(pairs, int8.identity.encoder_sha256))
     with pytest.raises(IndexMismatchError, match=message) as refused:
         load_index(index_copy, int8.identity, verify_checksums=False)
     assert "rag-index build" in str(refused.value)
 
 
+def test_a_measured_int8_pairing_is_served(index_copy: Path, int8: Embedder) -> None:
+    _edit_pairing(
+        index_copy,
+        lambda pairs: pairs.update({"onnx-int8": _int8_entry(int8.identity.encoder_sha256)}),
+    )
+    assert load_index(index_copy, int8.identity, verify_checksums=False).chunks
+
+
 def test_the_service_refuses_an_unmeasured_query_encoder(
     settings: Settings, index_copy: Path
 ) -> None:
-    _edit_pairing(index_copy, lambda pairs: pairs.pop("onnx-int8"))
+    assert "onnx-int8" not in read_manifest(index_copy).query_encoders
     int8 = settings.model_copy(update={"index_dir": index_copy, "query_encoder": "onnx-int8"})
     with pytest.raises(IndexMismatchError, match="did not measure the onnx-int8 query encoder"):
         QAService(int8)
@@ -102,7 +134,7 @@ def test_the_service_refuses_an_unmeasured_query_encoder(
 def test_the_build_encoder_always_pairs_with_its_index(
     index_copy: Path, service: QAService
 ) -> None:
-    _edit_pairing(index_copy, lambda pairs: pairs.pop("onnx-int8"))
+    _edit_pairing(index_copy, lambda pairs: pairs.pop("onnx-fp32"))
     torch_identity = dataclasses.replace(
         service.embedder.identity,
         encoder="torch",

@@ -57,3 +57,42 @@ def test_a_failed_call_reaches_every_waiting_question(service: QAService) -> Non
     batcher = QueryBatcher(Failing(), max_batch=4)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="model failed"):
         batcher.embed_query("anything")
+
+
+class GatedEmbedder:
+    """Vectors of zeros; call n blocks until `release[n]` is set, so a test orders the calls."""
+
+    def __init__(self, calls: int) -> None:
+        self.started = [threading.Event() for _ in range(calls)]
+        self.release = [threading.Event() for _ in range(calls)]
+        self.calls = 0
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        call = self.calls
+        self.calls += 1
+        self.started[call].set()
+        assert self.release[call].wait(30)
+        return np.zeros((len(texts), 4), dtype=np.float32)
+
+
+def test_a_finished_batch_returns_while_the_next_call_runs() -> None:
+    gated = GatedEmbedder(calls=3)
+    batcher = QueryBatcher(gated, max_batch=8)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        first = pool.submit(batcher.embed_query, "first")
+        assert gated.started[0].wait(30)  # the first question holds the model
+        second = [pool.submit(batcher.embed_query, f"second {i}") for i in range(8)]
+        while len(batcher._queue) < 8:  # all eight wait for the model
+            threading.Event().wait(0.01)
+        gated.release[0].set()
+        assert gated.started[1].wait(30)  # the eight go in one call
+        third = pool.submit(batcher.embed_query, "third")
+        while len(batcher._queue) < 1:
+            threading.Event().wait(0.01)
+        gated.release[1].set()
+        assert gated.started[2].wait(30)  # the third question leads a call that does not end
+        for future in [first, *second]:
+            assert future.result(timeout=10).shape == (1, 4)  # not held behind that call
+        assert not third.done()
+        gated.release[2].set()
+        assert third.result(timeout=10).shape == (1, 4)

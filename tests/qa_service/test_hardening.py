@@ -411,3 +411,12 @@ def test_the_log_names_an_origin_that_cors_refuses(server: LiveServer) -> None:
     time.sleep(0.5)
     log = server.log.read_text()
     assert "https://unlisted.example" in log and "RAG_CORS_ORIGINS" in log
+
+
+def test_made_up_methods_do_not_grow_the_metrics(server: LiveServer) -> None:
+    for number in range(5):
+        request = f"BREW{number} /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert status_of(raw_request(server, request.encode())) == 405
+    metrics = httpx.get(f"{server.url}/metrics", headers=ADMIN).text
+    assert 'rag_requests_total{method="other",route="/healthz",status="405"} 5.0' in metrics
+    assert "BREW" not in metrics
