@@ -12,6 +12,7 @@ import pytest
 from eval.errors import GoldDataError
 from eval.support_benchmark import (
     FAITHFUL_KINDS,
+    HELDOUT,
     KINDS,
     BenchmarkItem,
     JudgeReport,
@@ -35,6 +36,17 @@ def test_the_benchmark_is_large_varied_and_labelled() -> None:
     assert all(item.claim.strip() and item.quote.strip() for item in items)
     assert all(item.label == (item.kind in FAITHFUL_KINDS) for item in items)
     assert len({(item.claim, item.quote) for item in items}) == len(items)
+
+
+def test_the_held_out_set_covers_every_kind_on_corpora_the_benchmark_lacks() -> None:
+    heldout = load_benchmark(HELDOUT)
+    assert len(heldout) >= 120
+    assert all(item.written == "hand" for item in heldout)
+    assert set(Counter(item.kind for item in heldout)) == set(KINDS)
+    assert not {i.corpus for i in heldout} & {i.corpus for i in load_benchmark()}
+    benchmark_quotes = " ".join(item.quote for item in load_benchmark())
+    assert not any(item.quote in benchmark_quotes for item in heldout)
+    assert len({(item.claim, item.quote) for item in heldout}) == len(heldout)
 
 
 def _write(tmp_path: Path, row: dict[str, object]) -> Path:
