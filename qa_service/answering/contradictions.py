@@ -1,9 +1,10 @@
 """(claim, quote) -> the first plain fact of the claim that its quote contradicts or lacks, if any.
 
-The support judge runs these cheap, deterministic checks before its model: a number, quantity,
-unit or month the quote does not state, a name the quote does not mention, a negation added or
-dropped. Each failure comes back as a reason a user can read ("the quote says 1975, not 1976").
-They are rules about English text (digits, capitals, negation words), not about any corpus.
+The support judge runs these cheap, deterministic checks first: a number, quantity, unit or month
+the quote does not state, a name the quote does not mention, a negation added or dropped, two
+roles exchanged around the same word ("X leases it to Y" for "Y leases it to X"). Each failure
+comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
+English text (digits, capitals, negation words, word order), not about any corpus.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         reason = check(claim_words, quote_words)
         if reason is not None:
             return reason
-    return _negation(claim, claim_words, quote, quote_words)
+    return _negation(claim, claim_words, quote, quote_words) or _roles(claim_words, quote_words)
 
 
 # --- numbers, units, months -----------------------------------------------------------------
@@ -365,3 +366,147 @@ def _phrase(text: str, words: list[_Word], cue: _Word) -> str:
     reach = _governed(words, cue)
     end = reach[0].offset + len(reach[0].text) if reach else cue.offset + len(cue.text)
     return text[cue.offset : end]
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+# Words that relate what stands on their two sides, besides content words: "X is a Y", "from X
+# to Y", "X if Y", "X rather than Y". Other function words say too little about roles.
+_RELATING = frozenset("is are was were to from into than if".split())  # noqa: SIM905
+_BE = frozenset("is are was were be been being".split())  # noqa: SIM905
+# Past participles that do not end in -ed, -en or -wn.
+_IRREGULAR = "made held built sent paid set put kept led sold told found won done seen brought"
+_PARTICIPLES = frozenset(
+    (_IRREGULAR + " bought thought left run begun hit cut read said met").split()
+)
+_PASSIVE_REACH = 3  # "was signed in 1975 by": the agent's "by" this close after the verb
+
+
+def _same(a: _Word, b: _Word) -> bool:
+    """Whether two words name the same thing: one value, one stem, or one name in two forms."""
+    value = _number(a)
+    if value is not None or _number(b) is not None:
+        return value == _number(b)
+    if a.stem == b.stem:
+        return True
+    if not (a.text[0].isupper() and b.text[0].isupper()):
+        return False
+    x, y = re.sub(r"['’]s$", "", a.lower), re.sub(r"['’]s$", "", b.lower)
+    shared = next(
+        (i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d), min(len(x), len(y))
+    )
+    return shared >= 4 and shared >= min(len(x), len(y)) - 3
+
+
+def _anchor(word: _Word) -> bool:
+    """A word whose place says something: a content word, a figure, a one-letter name ("P",
+    "C" of "C++"), or a word that relates its two sides."""
+    if word.lower in STOPWORDS or word.lower in _NEGATIONS:
+        return word.lower in _RELATING
+    return len(word.lower) > 1 or word.text.isupper() or _number(word) is not None
+
+
+def _aligned(claim: list[_Word], quote: list[_Word]) -> list[tuple[_Word, _Word]]:
+    """Claim words paired with the quote words they repeat, where the pairing is certain: the
+    same thing written as often in both texts, its k-th mention paired with the k-th."""
+    anchors = [w for w in quote if _anchor(w)]
+    groups: dict[tuple[int, ...], list[_Word]] = {}
+    for word in (w for w in claim if _anchor(w)):
+        matches = tuple(q.position for q in anchors if _same(word, q))
+        if matches:
+            groups.setdefault(matches, []).append(word)
+    pairs = []
+    for matches, words in groups.items():
+        if len(matches) == len(words):
+            pairs += [(w, quote[q]) for w, q in zip(words, matches, strict=True)]
+    return pairs
+
+
+def _passive(words: list[_Word], verb: _Word) -> bool:
+    """A verb in the passive ("was signed", "signed by"): its subject is what it acts on."""
+    if not (verb.lower.endswith(("ed", "en", "wn")) or verb.lower in _PARTICIPLES):
+        return False
+    before = words[max(0, verb.position - 2) : verb.position]
+    after = words[verb.position + 1 : verb.position + 1 + _PASSIVE_REACH]
+    return any(w.lower in _BE for w in before) or any(
+        w.lower == "by" and w.clause == verb.clause for w in after
+    )
+
+
+def _chunks(pairs: list[tuple[_Word, _Word]]) -> list[list[tuple[_Word, _Word]]]:
+    """The aligned words in claim order, cut into runs that follow each other in the quote too:
+    "Ayatollah Ali Khamenei" moves as one piece."""
+    quoted = sorted(q.position for _, q in pairs)
+    rank = {position: i for i, position in enumerate(quoted)}
+    chunks: list[list[tuple[_Word, _Word]]] = []
+    for pair in sorted(pairs, key=lambda p: p[0].position):
+        if chunks and rank[pair[1].position] == rank[chunks[-1][-1][1].position] + 1:
+            chunks[-1].append(pair)
+        else:
+            chunks.append([pair])
+    return chunks
+
+
+def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """Two pieces of the quote that trade places in the claim around the same words: "the
+    emirate would lease the island to Iraq" claimed as "Iraq would lease the island to the
+    emirate". The two are of one kind (names, figures or common words) and each stands where the
+    other stood, between the same neighbours, so moving a date or a place to the other end of the
+    sentence is no swap. The words between them are written alike on both sides: "search" for
+    "searches" may be a noun for a verb, which turns a sentence round as the passive does ("X
+    was signed by Y" for "Y signed X").
+    """
+    chunks = _chunks(_aligned(claim, quote))
+    order = sorted(range(len(chunks)), key=lambda i: chunks[i][0][1].position)
+    place = {chunk: at for at, chunk in enumerate(order)}  # chunk -> its place in the quote
+
+    def around(i: int, in_quote: bool) -> tuple[int | None, int | None]:
+        """The chunks either side of chunk i, in claim order or in quote order."""
+        at, sequence = (place[i], order) if in_quote else (i, list(range(len(chunks))))
+        return (
+            sequence[at - 1] if at > 0 else None,
+            sequence[at + 1] if at + 1 < len(sequence) else None,
+        )
+
+    def took_place(x: int, y: int) -> bool:
+        """Whether chunk x stands in the claim where chunk y stands in the quote."""
+        return around(x, False) == around(y, True)
+
+    for a in range(len(chunks)):
+        for b in range(a + 2, len(chunks)):
+            if place[b] > place[a] or _kind(chunks[a]) != _kind(chunks[b]):
+                continue
+            if not (took_place(a, b) and took_place(b, a)):
+                continue
+            between = [
+                c
+                for c in range(a + 1, b)
+                if place[b] < place[c] < place[a] and any(w.lower == q.lower for w, q in chunks[c])
+            ]
+            if between and not any(
+                _voice_changes(chunks[c], claim, quote) for c in [a, b, *between]
+            ):
+                first, second = _text(chunks[a]), _text(chunks[b])
+                pivot = _text(chunks[between[0]])
+                said, claimed = f"{second} … {pivot} … {first}", f"{first} … {pivot} … {second}"
+                return f"the quote says “{said}”, not “{claimed}”"
+    return None
+
+
+def _voice_changes(
+    chunk: list[tuple[_Word, _Word]], claim: list[_Word], quote: list[_Word]
+) -> bool:
+    return any(_passive(claim, c) != _passive(quote, q) for c, q in chunk)
+
+
+def _kind(chunk: list[tuple[_Word, _Word]]) -> str:
+    """Roles trade between things of one kind: two names, two figures, two common words."""
+    if all(_number(c) is not None for c, _ in chunk):
+        return "figure"
+    if any(_is_name(c) or _is_name(q) for c, q in chunk):
+        return "name"
+    return "word"
+
+
+def _text(chunk: list[tuple[_Word, _Word]]) -> str:
+    return " ".join(c.text for c, _ in chunk)
