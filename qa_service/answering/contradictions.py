@@ -170,6 +170,21 @@ def first_mismatch(claim: str, quote: str) -> str | None:
     return _negation(claim, claim_words, quote, quote_words) or _roles(claim_words, quote_words)
 
 
+def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
+    """The claim's content words (as written, with their offsets) that the quote does not
+    repeat as the same stem or name; figures are left to the checks above."""
+    quoted = _words(quote)
+    return [
+        (word.text, word.offset)
+        for word in _words(claim)
+        if word.lower not in STOPWORDS
+        and word.lower not in _NEGATIONS
+        and len(word.lower) > 1
+        and _number(word) is None
+        and not any(_same(word, q) for q in quoted)
+    ]
+
+
 # --- numbers, units, months -----------------------------------------------------------------
 
 
