@@ -170,6 +170,13 @@ def first_mismatch(claim: str, quote: str) -> str | None:
     return _negation(claim, claim_words, quote, quote_words) or _roles(claim_words, quote_words)
 
 
+# Function words the analyser's stop list lacks: the pronoun "one" ("a deterministic one"), and
+# the particles of phrasal verbs ("pushed it aside"), which say nothing the verb does not.
+_LIGHT = frozenset(
+    "one ones another aside away back apart along around forward together ahead".split()  # noqa: SIM905
+)
+
+
 def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
     """The claim's content words (as written, with their offsets) that the quote does not
     repeat as the same stem or name; figures are left to the checks above."""
@@ -179,6 +186,7 @@ def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
         for word in _words(claim)
         if word.lower not in STOPWORDS
         and word.lower not in _NEGATIONS
+        and word.lower not in _LIGHT
         and len(word.lower) > 1
         and _number(word) is None
         and not any(_same(word, q) for q in quoted)

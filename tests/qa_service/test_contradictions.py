@@ -1,10 +1,11 @@
-"""The plain checks that run before the support model: numbers, units, months, names, negation."""
+"""The plain checks of the support judges: numbers, units, months, names, negation, swapped roles;
+and the words a claim does not share with its quote."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa_service.answering.contradictions import first_mismatch, is_verbatim
+from qa_service.answering.contradictions import first_mismatch, is_verbatim, unmatched
 
 MEMBER = (
     "Iraq is a member of the United Nations, the Arab League (of which it is a founding member) "
@@ -59,6 +60,25 @@ BORDER = (
             "Iraq invaded Kuwait in 1990.",
             "the claim says “didn't invade”, but the quote does not negate it",
         ),
+        (
+            "Damascus kept its embassy in Baghdad.",
+            "Baghdad kept its embassy in Damascus.",
+            "the quote says “Baghdad … kept embassy … Damascus”, not “Damascus … kept embassy … "
+            "Baghdad”",
+        ),
+        (
+            "The problem of multiplying two integers can be reduced to the problem of squaring "
+            "an integer.",
+            "The problem of squaring an integer can be reduced to the problem of multiplying two "
+            "integers.",
+            "the quote says “squaring … integers reduced to problem … multiplying two”, not "
+            "“multiplying two … integers reduced to problem … squaring”",
+        ),
+        (
+            "The mill exported cloth to Flanders and wool to Italy.",
+            "The mill exported wool to Flanders and cloth to Italy.",
+            "the quote says “wool … to Flanders … cloth”, not “cloth … to Flanders … wool”",
+        ),
     ],
 )
 def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> None:
@@ -79,6 +99,21 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         ("Because Iraq backed Syria, it lost support.", "Iraq lost support as it backed Syria."),
         ("It works no matter which algorithm is used.", "It works whatever the algorithm used."),
         ("Both are members of one another's league.", "Both are members of each other's league."),
+        # Roles kept: the passive, a moved date, a reordered list, a noun for a verb.
+        (
+            "The treaty was signed by Iraq and Iran in 1975.",
+            "Iraq and Iran signed the treaty in 1975.",
+        ),
+        ("In 1975, Iraq and Iran signed the treaty.", "Iraq and Iran signed the treaty in 1975."),
+        (
+            "The mill exported cloth to Italy and wool to Flanders.",
+            "The mill exported wool to Flanders and cloth to Italy.",
+        ),
+        (
+            "Faiss is a library that efficiently clusters dense vectors and searches them by "
+            "similarity.",
+            "Faiss is a library for efficient similarity search and clustering of dense vectors.",
+        ),
     ],
 )
 def test_what_the_quote_says_passes(claim: str, quote: str) -> None:
@@ -90,3 +125,11 @@ def test_a_verbatim_claim_is_recognised_up_to_spacing_and_final_punctuation() ->
     assert is_verbatim("Iraq  is a member\nof the United Nations.", MEMBER)
     assert not is_verbatim("Iraq is a member of the United Nations since 1945.", MEMBER)
     assert not is_verbatim(".", MEMBER)
+
+
+def test_unmatched_words_are_the_claims_content_the_quote_does_not_repeat() -> None:
+    quote = "Iraq and Iran signed the treaty in 1975."
+    claim = "The Iraqi government signed the treaty in 1976 and pushed it aside."
+    assert unmatched(claim, quote) == [("government", 10), ("pushed", 51)]
+    assert unmatched("Iran signed it.", quote) == []
+    assert unmatched("", quote) == []
