@@ -1,9 +1,9 @@
 """(claim, quote) -> the first plain fact of the claim that its quote contradicts or lacks, if any.
 
 The support judge runs these cheap, deterministic checks first: a number, quantity, unit or month
-the quote does not state, a name the quote does not mention, "all" or "only" where the quote
-says neither, a negation added or dropped (or a denial from a quote that denies nothing), two
-roles exchanged around the same word ("X leases it to Y" for "Y leases it to X"). Each failure
+the quote does not state, a name the quote does not mention, a negation added or dropped (or a
+denial from a quote that denies nothing), two roles exchanged around the same word ("X leases it
+to Y" for "Y leases it to X"). Each failure
 comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
 English text (digits, capitals, negation words, word order), not about any corpus.
 """
@@ -164,7 +164,7 @@ def is_verbatim(claim: str, quote: str) -> bool:
 def first_mismatch(claim: str, quote: str) -> str | None:
     """Why the quote does not support the claim, if a plain check can tell; otherwise None."""
     claim_words, quote_words = _words(claim), _words(quote)
-    for check in (_numbers, _units, _months, _names, _quantifiers):
+    for check in (_numbers, _units, _months, _names):
         reason = check(claim_words, quote_words)
         if reason is not None:
             return reason
@@ -282,20 +282,6 @@ def _months(claim: list[_Word], quote: list[_Word]) -> str | None:
                 return f"the quote says {sorted(quoted)[0].title()}, not {word.text}"
             return f"the quote does not mention {word.text}"
     return None
-
-
-# Words that claim the whole of something, or nothing but it: interchangeable among themselves
-# ("every" for "all", "solely" for "only"), but a quote without one says less ("some of", "one
-# of", "most"). A claim's "each" often just distributes a plural ("each instance"); a quote's
-# "each" is as whole as "every".
-_WHOLE = frozenset("all every always only solely exclusively entire entirely whole".split())  # noqa: SIM905
-
-
-def _quantifiers(claim: list[_Word], quote: list[_Word]) -> str | None:
-    if any(w.lower in _WHOLE or w.lower == "each" for w in quote):
-        return None
-    whole = next((w for w in claim if w.lower in _WHOLE), None)
-    return None if whole is None else f"the quote does not say “{whole.lower}”"
 
 
 # --- names ----------------------------------------------------------------------------------

@@ -66,11 +66,6 @@ BORDER = (
             "the claim says “not travel”, but the quote denies nothing",
         ),
         (
-            "All of the algorithms are implemented on the GPU.",
-            "Some of the most useful algorithms are implemented on the GPU.",
-            "the quote does not say “all”",
-        ),
-        (
             "Damascus kept its embassy in Baghdad.",
             "Baghdad kept its embassy in Damascus.",
             "the quote says “Baghdad … kept embassy … Damascus”, not “Damascus … kept embassy … "
@@ -109,8 +104,6 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         ("Because Iraq backed Syria, it lost support.", "Iraq lost support as it backed Syria."),
         ("It works no matter which algorithm is used.", "It works whatever the algorithm used."),
         ("Both are members of one another's league.", "Both are members of each other's league."),
-        ("Every problem in P is also in NP.", "Each problem in P is also a member of NP."),
-        ("Those methods solely use compressed vectors.", "They use only compressed vectors."),
         # Roles kept: the passive, a moved date, a reordered list, a noun for a verb.
         (
             "The treaty was signed by Iraq and Iran in 1975.",
