@@ -31,6 +31,11 @@ BORDER = (
             "the quote says 1,458 kilometers, not 1,458 miles",
         ),
         (
+            "The wall is six feet high.",
+            "The wall is six metres high.",
+            "the quote says six meters, not six feet",
+        ),
+        (
             "Growth was 5 points.",
             "Growth was 5% in 2019.",
             "the quote says 5 percent, not 5 points",
