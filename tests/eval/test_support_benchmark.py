@@ -1,4 +1,5 @@
-"""The support benchmark is well-formed, and its figures count what they claim to count."""
+"""The support benchmark and its held-out set are well-formed, their figures count what they claim
+to count, and `rag-eval support` prints them per set."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from eval.cli import app
 from eval.errors import GoldDataError
 from eval.support_benchmark import (
     FAITHFUL_KINDS,
@@ -126,3 +129,36 @@ def test_the_model_auc_reads_only_the_pairs_the_checks_leave() -> None:
     ]
     verdicts = [Verdict(True, 0.9), Verdict(True, 0.6), Verdict(False, 0.0, "1975")]
     assert model_auc(JudgeReport(items, verdicts)) == (1.0, 2)
+
+
+def test_the_support_command_reports_each_set_and_the_judges_speed(tmp_path: Path) -> None:
+    rows = [
+        {"claim": "Iraq signed it in 1976.", "kind": "number", "label": 0},
+        {"claim": "Iraq and Iran signed the treaty.", "kind": "paraphrase", "label": 1},
+        {"claim": "Iran and Iraq signed the treaty.", "kind": "merge", "label": 1},
+    ]
+    quote = "The treaty was signed in 1975 by Iraq and Iran."
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    for path in (first, second):
+        path.write_text(
+            "".join(
+                json.dumps(row | {"quote": quote, "corpus": path.stem, "written": "hand"}) + "\n"
+                for row in rows
+            ),
+            encoding="utf-8",
+        )
+    result = CliRunner().invoke(
+        app, ["support", "--benchmark", str(first), "--benchmark", str(second), "--mistakes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "## first.jsonl: 3 pairs" in result.output
+    assert "## second.jsonl: 3 pairs" in result.output
+    assert "| number (reject) | 1 | 100.0% |" in result.output
+    assert "| corpus second | 3 | 100.0% |" in result.output
+    assert "checks judge (default), per answer of 3 paraphrased claims" in result.output
+
+
+def test_the_support_command_names_a_missing_set(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["support", "--benchmark", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 2
+    assert "none.jsonl is missing" in result.output
