@@ -8,7 +8,7 @@ does not: a claim with `ADDED_WORDS` content words that have no counterpart in t
 refused, as is a short claim most of whose words have none. One such word alone is tolerated: a
 paraphrase rewords as often as it adds.
 
-`ModelJudge` puts the fine-tuned cross-encoder (`support_model`) in place of that overlap floor,
+`ModelJudge` puts the fine-tuned cross-encoder (`support_model`) in place of that coverage test,
 for swapped roles, added content and paraphrase; trained as `training/` does today it scores no
 better than chance on the benchmark's undecided pairs (`rag-eval support`), so it is not the
 default until a better one is trained.
