@@ -66,6 +66,7 @@ def run(
     report = score_judge(judge, load_benchmark())
     manifest["dev_accuracy"] = round(right / len(dev), 4)  # generated pairs kept out of training
     manifest["benchmark"] = report.figures()
+    manifest["heldout"] = score_judge(judge, load_benchmark(HELDOUT)).figures()
     write_manifest(out_dir, manifest)
     typer.echo(f"dev pairs (generated, held out from training): {right / len(dev):.1%} right")
     typer.echo(format_table({"model": report}))
