@@ -29,6 +29,7 @@ import numpy.typing as npt
 from indexer.embedding import hash_model_files, resolve_model_path
 from indexer.settings import BUNDLED_MODEL
 from qa_service.answering.contradictions import unmatched
+from qa_service.answering.support_model import SupportModelError
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,15 @@ class TokenEncoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(onnx_file), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
+            raise SupportModelError(
+                f"cannot load the support judge's token encoder {onnx_file} ({error}): delete "
+                "it and start again to export it anew, or set RAG_SUPPORT_JUDGE=lexical"
+            ) from error
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(_MAX_PIECES)
@@ -138,7 +145,13 @@ def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as staging:
         fp32 = Path(staging) / "tokens-fp32.onnx"
-        _export_fp32(model_path, fp32)
+        try:
+            _export_fp32(model_path, fp32)
+        except ImportError as error:
+            raise SupportModelError(
+                f"exporting the support judge's token encoder needs PyTorch ({error}): install "
+                "the project (make setup) or set RAG_SUPPORT_JUDGE=lexical"
+            ) from error
         int8 = Path(staging) / target.name
         from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from indexer.embedding import resolve_model_path
 from indexer.settings import BUNDLED_MODEL
 from qa_service.answering.coverage import Coverage, TokenEncoder, export_token_encoder
 from qa_service.answering.judging import ENCODER_CACHE
+from qa_service.answering.support_model import SupportModelError
 
 SUMMIT = (
     "In 1978, Baghdad hosted an Arab League summit that condemned and sidelined Egypt for having "
@@ -47,3 +50,12 @@ def test_the_export_is_cached_by_model_and_recipe(encoder: TokenEncoder) -> None
     modified = first.stat().st_mtime_ns
     assert export_token_encoder(model, ENCODER_CACHE) == first
     assert first.stat().st_mtime_ns == modified
+
+
+def test_a_damaged_export_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    cached = export_token_encoder(resolve_model_path(BUNDLED_MODEL), ENCODER_CACHE)
+    damaged = tmp_path / cached.parent.name / cached.name
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"not an onnx graph")
+    with pytest.raises(SupportModelError, match=r"delete it and start again"):
+        TokenEncoder(tmp_path)
