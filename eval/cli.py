@@ -393,7 +393,7 @@ def support(
         wall, cpu = answer_latency_ms(judge, every)
         out_console.print(
             f"{name}, per answer of 3 paraphrased claims (one call): p50 {wall:.1f} ms wall, "
-            f"{cpu:.1f} ms CPU"
+            f"{cpu:.1f} ms CPU ({cpu / 3:.1f} ms CPU a pair)"
         )
 
 
