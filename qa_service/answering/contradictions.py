@@ -144,8 +144,9 @@ _MONTHS = frozenset(
 _NEGATIONS = frozenset(
     "not n't n’t no never neither nor none nobody nothing nowhere without cannot".split()  # noqa: SIM905
 )
-# Negation words that deny nothing here: "no matter", "no more than", "not only".
-_NOT_NEGATING = ("matter", "more than", "less than", "fewer than", "only", "just", "least")
+# Negation words that deny nothing here: "no matter", "not only", "including but not limited
+# to"; nor does one that bounds a comparison ("no more than", "no later than": see _is_negation).
+_NOT_NEGATING = ("matter", "only", "just", "least", "limited to", "necessarily limited")
 _NEGATION_REACH = 4  # a negation word governs the content words this close after it
 _CLAUSE_END = re.compile(r"[,;:.!?()]")
 
@@ -200,7 +201,11 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         reason = check(claim_words, quote_words)
         if reason is not None:
             return reason
-    return _negation(claim, claim_words, quote, quote_words) or _roles(claim_words, quote_words)
+    return (
+        _negation(claim, claim_words, quote, quote_words)
+        or _contrasts(claim_words, quote_words)
+        or _roles(claim_words, quote_words)
+    )
 
 
 # Function words the analyser's stop list lacks: the pronoun "one" ("a deterministic one"), and
@@ -224,6 +229,99 @@ def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
         and _number(word) is None
         and not any(_same(word, q) for q in quoted)
     ]
+
+
+_SLOT_WORDS = 2  # a slot holds a word or two: "Turing machine" / "quantum computer"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Claim words that stand where the quote has other words of the same kind, between the same
+    neighbours: each word as written, with its character offset in its own text."""
+
+    claimed: tuple[tuple[str, int], ...]
+    said: tuple[tuple[str, int], ...]
+
+
+def _content(word: _Word) -> bool:
+    return (
+        word.lower not in STOPWORDS
+        and word.lower not in _NEGATIONS
+        and word.lower not in _LIGHT
+        and len(word.lower) > 1
+        and _number(word) is None
+    )
+
+
+def _shape(word: _Word) -> tuple[bool, str]:
+    """What kind of word it is, as far as its spelling tells: a name or not, and its ending of
+    an adverb, a gerund or a past form. "pushed" in the place of "having" is a rewording of the
+    sentence around it, not another thing in the same place."""
+    ending = next((e for e in ("ly", "ing", "ed") if word.lower.endswith(e)), "")
+    return _is_name(word), ending
+
+
+def _framed_alike(
+    claim: list[_Word], run: list[_Word], quote: list[_Word], gap: list[_Word]
+) -> bool:
+    """The words right before and right after the two runs are the same words (or both runs
+    open or close their text): "the western bank of" for "the eastern bank of"."""
+
+    def word(words: list[_Word], position: int) -> str:
+        return words[position].lower if 0 <= position < len(words) else ""
+
+    return word(claim, run[0].position - 1) == word(quote, gap[0].position - 1) and word(
+        claim, run[-1].position + 1
+    ) == word(quote, gap[-1].position + 1)
+
+
+def replaced(claim: str, quote: str) -> list[Slot]:
+    """In a claim that repeats all its quote's content words but one or two, those words when
+    they stand in the place of others of the same kind: the run of claim content words the quote
+    does not repeat, whose neighbouring content words (or the sentence's ends) the quote does
+    repeat with as many other content words between them, right after and before the same words,
+    negated alike: "a given polynomial"
+    for "a given integer", "Annoy is a library" for "Faiss is a library". Whether the words
+    differ in meaning is for the caller to say."""
+    claim_words, quote_words = _words(claim), _words(quote)
+    claimed = [w for w in claim_words if _content(w)]
+    said = [w for w in quote_words if _content(w)]
+    matches = [[j for j, q in enumerate(said) if _same(c, q)] for c in claimed]
+    if sum(not m for m in matches) > _SLOT_WORDS:
+        return []  # a rewording of several words, not a word or two put in another's place
+    slots = []
+    start = 0
+    while start < len(claimed):
+        if matches[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(claimed) and not matches[end]:
+            end += 1
+        run = claimed[start:end]
+        lefts = matches[start - 1] if start > 0 else [-1]
+        rights = matches[end] if end < len(claimed) else [len(said)]
+        gap = next(
+            (
+                said[left + 1 : right]
+                for left in lefts
+                for right in rights
+                if right - left - 1 == len(run)
+            ),
+            None,
+        )
+        if (
+            gap is not None
+            and all(_shape(c) == _shape(q) for c, q in zip(run, gap, strict=True))
+            and not any(_same(q, c) for q in gap for c in claimed)
+            and _negated(claim_words, run[0]) == _negated(quote_words, gap[0])
+            and _framed_alike(claim_words, run, quote_words, gap)
+        ):
+            slots.append(
+                Slot(tuple((w.text, w.offset) for w in run), tuple((w.text, w.offset) for w in gap))
+            )
+        start = end
+    return slots
 
 
 # --- numbers, units, months -----------------------------------------------------------------
@@ -369,7 +467,8 @@ def _is_negation(words: list[_Word], word: _Word) -> bool:
         return following.startswith(("than", "of"))
     if not (word.lower in _NEGATIONS or word.lower.endswith(("n't", "n’t"))):
         return False
-    return not following.startswith(_NOT_NEGATING)
+    bounds = following.split()[1:2] == ["than"]  # "no later than", "not more than"
+    return not (bounds or following.startswith(_NOT_NEGATING))
 
 
 def _governed(words: list[_Word], cue: _Word) -> list[_Word]:
@@ -430,6 +529,69 @@ def _phrase(text: str, words: list[_Word], cue: _Word) -> str:
     return text[cue.offset : end]
 
 
+# --- contrasts ------------------------------------------------------------------------------
+
+# Opposites of general English, a negation without a negation word: "open" for "closed", "less"
+# for "more". Pairs whose swap is a common faithful rewording ("before"/"after": "X before Y" is
+# "Y after X") are left out. Not about any corpus: a claim that trades one for the other says
+# the opposite of its quote.
+_OPPOSITES = """open closed|more less|more fewer|larger smaller|bigger smaller|largest smallest
+higher lower|highest lowest|increase decrease|increased decreased|increases decreases
+rise fall|rose fell|raise reduce|raised reduced|raise lower|gain loss|maximum minimum
+longest shortest|longer shorter|long short|faster slower|fast slow|fastest slowest
+early late|earlier later|earliest latest|north south|east west|northern southern
+eastern western|accept reject|accepted rejected|allow forbid|allowed forbidden
+allow prohibit|allowed prohibited|permit prohibit|permitted prohibited|enable disable
+enabled disabled|include exclude|included excluded|success failure|succeed fail
+succeeded failed|win lose|won lost|true false|valid invalid|public private
+internal external|inside outside|input output|import export|imported exported|upper lower
+above below|strong weak|stronger weaker|hot cold|positive negative|required optional
+mandatory optional|best worst|better worse|buy sell|bought sold|legal illegal
+same different|minor major|majority minority|add remove|added removed|full empty
+most least|many few|ascending descending|inclusive exclusive|synchronous asynchronous
+uppercase lowercase|encrypt decrypt|compress decompress|cheap expensive|cheaper costlier
+easy hard|easier harder|simple complex|simpler complex|safe unsafe|secure insecure
+present absent|always never|everywhere nowhere|start stop|started stopped|entry exit
+increasing decreasing|rising falling|ancient modern|winter summer|day night|light dark
+heavy light|wet dry|rich poor|high low|lowest highest"""
+_PREFIX = "non-"  # "non-commercial" is the opposite of "commercial"
+
+
+@lru_cache
+def _opposites() -> dict[str, frozenset[str]]:
+    pairs: dict[str, set[str]] = {}
+    for pair in _OPPOSITES.replace("\n", "|").split("|"):
+        a, b = _stemmer().stemWords(pair.split())
+        pairs.setdefault(a, set()).add(b)
+        pairs.setdefault(b, set()).add(a)
+    return {stem: frozenset(others) for stem, others in pairs.items()}
+
+
+def _contrasts(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """A claim word whose opposite the quote says instead ("open" where the quote says
+    "closed", "commercial" for "non-commercial"), negated alike in both or in neither ("not
+    open" for "closed" is faithful)."""
+    opposites = _opposites()
+    claim_stems, quote_stems = {w.stem for w in claim}, {w.stem for w in quote}
+    for word in claim:
+        if word.stem in quote_stems:
+            continue
+        for said in quote:
+            opposite = said.stem in opposites.get(word.stem, ()) or _prefixed(word, said)
+            if (
+                opposite
+                and said.stem not in claim_stems
+                and _negated(claim, word) == _negated(quote, said)
+            ):
+                return f"the quote says “{said.text}”, not “{word.text}”"
+    return None
+
+
+def _prefixed(a: _Word, b: _Word) -> bool:
+    """One word is the other with "non-" before it."""
+    return a.lower != b.lower and (a.lower == _PREFIX + b.lower or b.lower == _PREFIX + a.lower)
+
+
 # --- roles ----------------------------------------------------------------------------------
 
 # Words that relate what stands on their two sides, besides content words: "X is a Y", "from X
@@ -485,14 +647,17 @@ def _aligned(claim: list[_Word], quote: list[_Word]) -> list[tuple[_Word, _Word]
 
 
 def _passive(words: list[_Word], verb: _Word) -> bool:
-    """A verb in the passive ("was signed", "signed by"): its subject is what it acts on."""
-    if not (verb.lower.endswith(("ed", "en", "wn")) or verb.lower in _PARTICIPLES):
-        return False
+    """A verb in the passive ("was signed", "signed by", "can be reset by"): its subject is
+    what it acts on."""
     before = words[max(0, verb.position - 2) : verb.position]
     after = words[verb.position + 1 : verb.position + 1 + _PASSIVE_REACH]
-    return any(w.lower in _BE for w in before) or any(
-        w.lower == "by" and w.clause == verb.clause for w in after
-    )
+    after_be = any(w.lower in _BE for w in before)
+    by_agent = any(w.lower == "by" and w.clause == verb.clause for w in after)
+    if after_be and by_agent:  # "be ... by" is passive whatever the participle looks like
+        return True
+    if not (verb.lower.endswith(("ed", "en", "wn")) or verb.lower in _PARTICIPLES):
+        return False
+    return after_be or by_agent
 
 
 def _chunks(pairs: list[tuple[_Word, _Word]]) -> list[list[tuple[_Word, _Word]]]:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from indexer.embedding import hash_model_files, resolve_model_path
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering.contradictions import unmatched
+from qa_service.answering.contradictions import replaced, unmatched
 from qa_service.answering.support_model import SupportModelError
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,14 @@ RECIPE = "last hidden state, opset 17; int8: MatMul weights, per channel, QInt8"
 _MAX_PIECES = 256
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
+# A word the claim puts where its quote has another is a rewording when the bundled MiniLM,
+# reading each word alone or in its sentence, places the two at least this close ("bigger"/"larger" 0.94,
+# "obtain"/"get" 0.71, "advised"/"recommended" 0.70), and a change below ("integer"/"polynomial"
+# 0.14, "Grover"/"Shor" 0.15, "week"/"night" 0.20, "eastern"/"western" 0.53; in context "week"/"night" 0.40, "starch"/"glucose" 0.35). Only a word in
+# the slot of another between the same neighbours is judged so: a wider rewording reads each
+# word in context (COUNTERPART_COSINE).
+SYNONYM_COSINE = 0.55
+_CACHED_WORDS = 4096
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,40 @@ class Coverage:
     def __init__(self, encoder: TokenEncoder) -> None:
         self._encoder = encoder
         self._quotes: OrderedDict[str, list[WordState]] = OrderedDict()
+        self._alone: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+
+    def changed(self, claim: str, quote: str) -> str | None:
+        """Why the claim is not the quote's statement with a word or two reworded: it puts other
+        words in their place, close neither alone nor in context ("the quote says “integer”,
+        not “polynomial”")."""
+        slots = replaced(claim, quote)
+        if not slots:
+            return None
+        claim_states, quote_states = self._encoder.words(claim), self._quote_states(quote)
+        for slot in slots:
+            pairs = [(c, q) for c in slot.claimed for q in slot.said]
+            alone = max(
+                float(self._word_alone(c) @ self._word_alone(q)) for (c, _), (q, _) in pairs
+            )
+            near = max(
+                float(_state_at(claim_states, c) @ _state_at(quote_states, q))
+                for (_, c), (_, q) in pairs
+            )
+            if max(alone, near) < SYNONYM_COSINE:
+                said = " ".join(word for word, _ in slot.said)
+                claimed = " ".join(word for word, _ in slot.claimed)
+                return f"the quote says “{said}”, not “{claimed}”"
+        return None
+
+    def _word_alone(self, word: str) -> npt.NDArray[np.float32]:
+        key = word.lower()
+        if key not in self._alone:
+            states = self._encoder.words(key)
+            self._alone[key] = states[0].vector if states else np.zeros(1, dtype=np.float32)
+            if len(self._alone) > _CACHED_WORDS:
+                self._alone.popitem(last=False)
+        self._alone.move_to_end(key)
+        return self._alone[key]
 
     def unsaid(self, claim: str, quote: str) -> list[str]:
         """The claim's content words (as written, in order) that the quote has no counterpart
@@ -132,6 +174,12 @@ class Coverage:
         if len(self._quotes) > _CACHED_QUOTES:
             self._quotes.popitem(last=False)
         return states
+
+
+def _state_at(states: list[WordState], offset: int) -> npt.NDArray[np.float32]:
+    """The state of the word at a character offset (none past the model's reach: zeros)."""
+    found = next((s.vector for s in states if s.start <= offset < s.end), None)
+    return np.zeros(1, dtype=np.float32) if found is None else found
 
 
 def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:

@@ -75,7 +75,14 @@ class ChecksJudge:
         self._coverage = Coverage(TokenEncoder(cache_dir))
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
-        return [plain_verdict(claim, quote) or self._added(claim, quote) for claim, quote in pairs]
+        return [
+            plain_verdict(claim, quote) or self._changed(claim, quote) or self._added(claim, quote)
+            for claim, quote in pairs
+        ]
+
+    def _changed(self, claim: str, quote: str) -> Verdict | None:
+        reason = self._coverage.changed(claim, quote)
+        return None if reason is None else Verdict(False, 0.0, reason)
 
     def _added(self, claim: str, quote: str) -> Verdict:
         unsaid = self._coverage.unsaid(claim, quote)
