@@ -43,12 +43,12 @@ RECIPE = "last hidden state, opset 17; int8: MatMul weights, per channel, QInt8"
 _MAX_PIECES = 256
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
-# A word the claim puts where its quote has another is a rewording when the bundled MiniLM,
-# reading each word alone or in its sentence, places the two at least this close ("bigger"/"larger" 0.94,
-# "obtain"/"get" 0.71, "advised"/"recommended" 0.70), and a change below ("integer"/"polynomial"
-# 0.14, "Grover"/"Shor" 0.15, "week"/"night" 0.20, "eastern"/"western" 0.53; in context "week"/"night" 0.40, "starch"/"glucose" 0.35). Only a word in
-# the slot of another between the same neighbours is judged so: a wider rewording reads each
-# word in context (COUNTERPART_COSINE).
+# A word the claim puts where its quote has another, between the same words, is a rewording when
+# the bundled MiniLM, reading each word alone or in its sentence, places the two at least this
+# close ("bigger"/"larger" 0.94 alone, "obtain"/"get" 0.71), and a change when both fall below
+# ("integer"/"polynomial" 0.14 alone, "week"/"night" 0.20 alone and 0.40 in context,
+# "starch"/"glucose" 0.29 and 0.35). Only such a slot is judged so: a wider rewording reads each
+# claim word in context against the whole quote (COUNTERPART_COSINE).
 SYNONYM_COSINE = 0.55
 _CACHED_WORDS = 4096
 
