@@ -484,9 +484,13 @@ def _governed(words: list[_Word], cue: _Word) -> list[_Word]:
 
 def _negated(words: list[_Word], word: _Word) -> bool:
     """Whether a negation in the word's clause stands just before it ("did not sign") or just
-    after it ("the treaty was not signed")."""
+    after it ("the treaty was not signed"), or a word that denies by its meaning: "no print
+    outside CLIs" is said as "print only in CLIs", "knows nothing of" as "is unaware of"."""
     window = words[max(0, word.position - _NEGATION_REACH) : word.position + 3]
-    return any(_is_negation(words, w) and w.clause == word.clause for w in window)
+    return any(
+        (_is_negation(words, w) or (w is not word and _denies([w]))) and w.clause == word.clause
+        for w in window
+    )
 
 
 def _unmatched_negation(source: list[_Word], target: list[_Word]) -> _Word | None:
@@ -516,10 +520,25 @@ def _negation(
     # A claim that denies something needs a quote that denies something: a quote without any
     # negation states what is, and cannot be the source of what is not.
     denial = next((w for w in claim if _is_negation(claim, w)), None)
-    if denial is not None and not any(_is_negation(quote, w) for w in quote):
+    if denial is not None and not any(_is_negation(quote, w) for w in quote) and not _denies(quote):
         said = _phrase(claim_text, claim, denial)
         return f"the claim says “{said}”, but the quote denies nothing"
     return None
+
+
+# Words that deny by their meaning, without a negation word: "only", "except", "lacks",
+# "free of", "too large to", and words that begin with a negating "un" or "non" (_NEGATING_PREFIX;
+# not "uni-", "under", "until").
+_DENYING = frozenset(
+    """only solely except excluding unless lack lacks lacked lacking fail fails failed refuse
+    refuses refused absent free instead rather unlike too avoid avoids prevent prevents""".split()
+)
+_NEGATING_PREFIX = re.compile(r"(un(?!i|der|til|to)|non-?(?!e))[a-z]{4,}")
+
+
+def _denies(words: list[_Word]) -> bool:
+    """Whether a word of the text denies something by its meaning (see _DENYING)."""
+    return any(w.lower in _DENYING or _NEGATING_PREFIX.fullmatch(w.lower) for w in words)
 
 
 def _phrase(text: str, words: list[_Word], cue: _Word) -> str:
