@@ -531,7 +531,7 @@ def _negation(
 # not "uni-", "under", "until").
 _DENYING = frozenset(
     """only solely except excluding unless lack lacks lacked lacking fail fails failed refuse
-    refuses refused absent free instead rather unlike too avoid avoids prevent prevents""".split()
+    refuses refused absent free instead rather unlike too avoid avoids prevent prevents""".split()  # noqa: SIM905
 )
 _NEGATING_PREFIX = re.compile(r"(un(?!i|der|til|to)|non-?(?!e))[a-z]{4,}")
 
