@@ -339,8 +339,19 @@ def _number(word: _Word) -> str | None:
     return digits.replace(",", ".")
 
 
+def _and_a_half(words: list[_Word]) -> dict[str, _Word]:
+    """Figures written with "and a half": "one and a half million" states 1.5."""
+    found = {}
+    for word in words:
+        following = [w.lower for w in words[word.position + 1 : word.position + 4]]
+        whole = "1" if word.lower == "one" else _number(word)
+        if following == ["and", "a", "half"] and whole is not None:
+            found[f"{float(whole) + 0.5:g}"] = word
+    return found
+
+
 def _numbers(claim: list[_Word], quote: list[_Word]) -> str | None:
-    stated = {n: w for w in quote if (n := _number(w)) is not None}
+    stated = {n: w for w in quote if (n := _number(w)) is not None} | _and_a_half(quote)
     for word in claim:
         value = _number(word)
         if value is None or value in stated:
@@ -724,6 +735,8 @@ def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
                 continue
             if not (took_place(a, b) and took_place(b, a)):
                 continue
+            if _whole_clause(chunks, a) and _whole_clause(chunks, b):
+                continue  # two clauses in the other order: "X, so Y" for "Y: X"
             between = [
                 c
                 for c in range(a + 1, b)
@@ -737,6 +750,19 @@ def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
                 said, claimed = f"{second} … {pivot} … {first}", f"{first} … {pivot} … {second}"
                 return f"the quote says “{said}”, not “{claimed}”"
     return None
+
+
+def _whole_clause(chunks: list[list[tuple[_Word, _Word]]], i: int) -> bool:
+    """Whether chunk i is all that the claim's clause holding it shares with the quote, but for
+    relating words: then it moves as a clause moves, not as a role does."""
+    clause = chunks[i][0][0].clause
+    return not any(
+        _content(word)
+        for j, chunk in enumerate(chunks)
+        if j != i
+        for word, _ in chunk
+        if word.clause == clause
+    )
 
 
 def _voice_changes(
