@@ -498,10 +498,14 @@ def _negated(words: list[_Word], word: _Word) -> bool:
     after it ("the treaty was not signed"), or a word that denies by its meaning: "no print
     outside CLIs" is said as "print only in CLIs", "knows nothing of" as "is unaware of"."""
     window = words[max(0, word.position - _NEGATION_REACH) : word.position + 3]
-    return any(
+    if any(
         (_is_negation(words, w) or (w is not word and _denies([w]))) and w.clause == word.clause
         for w in window
-    )
+    ):
+        return True
+    # Or a negation further back that reaches it: "rather than giving birth to live young".
+    cues = (w for w in words[: word.position] if w.clause == word.clause and _is_negation(words, w))
+    return any(word in _governed(words, cue) for cue in cues)
 
 
 def _unmatched_negation(source: list[_Word], target: list[_Word]) -> _Word | None:
