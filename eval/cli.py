@@ -42,6 +42,7 @@ from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
 from eval.support_benchmark import (
     BENCHMARK,
+    DEV,
     HELDOUT,
     JudgeReport,
     PlainChecks,
@@ -353,7 +354,7 @@ def support(
         list[Path] | None,
         typer.Option(
             help="Labelled claim/quote pairs (JSONL); repeat for several sets.",
-            show_default="eval/data/support/benchmark.jsonl and heldout.jsonl",
+            show_default="eval/data/support/benchmark.jsonl, dev2.jsonl and heldout.jsonl",
         ),
     ] = None,
     mistakes: Annotated[
@@ -366,7 +367,7 @@ def support(
     from qa_service.settings import Settings
 
     with _exit_on_eval_error():
-        sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, HELDOUT]}
+        sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, DEV, HELDOUT]}
         try:
             model = ModelJudge()
         except SupportModelError as error:

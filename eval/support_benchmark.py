@@ -5,7 +5,10 @@ corpora: faithful claims (paraphrases, shortened claims, merges of two quoted se
 judge must accept and perturbed ones (negation, number, unit, date, swapped roles, another name,
 added content) that it must reject. The held-out set (heldout.jsonl) has the same kinds over
 other corpora, written before the judge was tuned and never read to tune it: the figures that
-say whether the judge generalises. `rag-eval support` prints both sets' figures for each judge.
+say whether the judge generalises. The second dev set (dev2.jsonl) holds pairs over yet other
+texts (SQuAD sentences the benchmark lacks, general prose, the style guide), written to tune
+the judge's general mechanisms without reading the held-out set. `rag-eval support` prints
+the three sets' figures for each judge.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from qa_service.answering.roles import SupportJudge, Verdict
 SUPPORT_DATA = Path(__file__).resolve().parent / "data" / "support"
 BENCHMARK = SUPPORT_DATA / "benchmark.jsonl"
 HELDOUT = SUPPORT_DATA / "heldout.jsonl"
+DEV = SUPPORT_DATA / "dev2.jsonl"
 FAITHFUL_KINDS = ("paraphrase", "shortened", "merge")
 PERTURBED_KINDS = ("negation", "number", "unit", "date", "swap", "entity", "added")
 KINDS = FAITHFUL_KINDS + PERTURBED_KINDS

@@ -254,11 +254,12 @@ def _content(word: _Word) -> bool:
 
 
 def _shape(word: _Word) -> tuple[bool, str]:
-    """What kind of word it is, as far as its spelling tells: a name or not, and its ending of
-    an adverb, a gerund or a past form. "pushed" in the place of "having" is a rewording of the
-    sentence around it, not another thing in the same place."""
+    """What kind of word it is, as far as its spelling tells: a name or not (a capital inside a
+    word makes a name too: "gRPC"), and its ending of an adverb, a gerund or a past form.
+    "pushed" in the place of "having" is a rewording of the sentence around it, not another
+    thing in the same place."""
     ending = next((e for e in ("ly", "ing", "ed") if word.lower.endswith(e)), "")
-    return _is_name(word), ending
+    return _is_name(word) or any(c.isupper() for c in word.text[1:]), ending
 
 
 def _framed_alike(
