@@ -276,6 +276,11 @@ def _framed_alike(
     ) == word(quote, gap[-1].position + 1)
 
 
+def _moved(word: _Word, claimed: list[_Word], said: list[_Word]) -> bool:
+    """Whether the claim says the quote word as often as the quote does: moved, not replaced."""
+    return sum(_same(c, word) for c in claimed) >= sum(_same(q, word) for q in said)
+
+
 def replaced(claim: str, quote: str) -> list[Slot]:
     """In a claim that repeats all its quote's content words but one or two, those words when
     they stand in the place of others of the same kind: the run of claim content words the quote
@@ -314,7 +319,7 @@ def replaced(claim: str, quote: str) -> list[Slot]:
         if (
             gap is not None
             and all(_shape(c) == _shape(q) for c, q in zip(run, gap, strict=True))
-            and not any(_same(q, c) for q in gap for c in claimed)
+            and not any(_moved(q, claimed, said) for q in gap)
             and _negated(claim_words, run[0]) == _negated(quote_words, gap[0])
             and _framed_alike(claim_words, run, quote_words, gap)
         ):
@@ -536,7 +541,12 @@ def _negation(
     # A claim that denies something needs a quote that denies something: a quote without any
     # negation states what is, and cannot be the source of what is not.
     denial = next((w for w in claim if _is_negation(claim, w)), None)
-    if denial is not None and not any(_is_negation(quote, w) for w in quote) and not _denies(quote):
+    if (
+        denial is not None
+        and not any(_is_negation(quote, w) for w in quote)
+        and not _denies(quote)
+        and not _opposite_said(_governed(claim, denial), quote)  # "not open" for "closed"
+    ):
         said = _phrase(claim_text, claim, denial)
         return f"the claim says “{said}”, but the quote denies nothing"
     return None
@@ -620,6 +630,12 @@ def _contrasts(claim: list[_Word], quote: list[_Word]) -> str | None:
             ):
                 return f"the quote says “{said.text}”, not “{word.text}”"
     return None
+
+
+def _opposite_said(words: list[_Word], quote: list[_Word]) -> bool:
+    """Whether the quote says the opposite of one of the words."""
+    opposites = _opposites()
+    return any(q.stem in opposites.get(w.stem, ()) or _prefixed(w, q) for w in words for q in quote)
 
 
 def _prefixed(a: _Word, b: _Word) -> bool:

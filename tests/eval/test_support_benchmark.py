@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from eval.cli import app
 from eval.errors import GoldDataError
 from eval.support_benchmark import (
+    DEV,
     FAITHFUL_KINDS,
     HELDOUT,
     KINDS,
@@ -50,6 +51,16 @@ def test_the_held_out_set_covers_every_kind_on_corpora_the_benchmark_lacks() -> 
     benchmark_quotes = " ".join(item.quote for item in load_benchmark())
     assert not any(item.quote in benchmark_quotes for item in heldout)
     assert len({(item.claim, item.quote) for item in heldout}) == len(heldout)
+
+
+def test_the_second_dev_set_shares_no_corpus_or_quote_with_the_held_out_set() -> None:
+    dev, heldout = load_benchmark(DEV), load_benchmark(HELDOUT)
+    assert len(dev) >= 100
+    assert {item.kind for item in dev} == set(KINDS)
+    assert not {i.corpus for i in dev} & {i.corpus for i in heldout}
+    other_quotes = " ".join(item.quote for item in heldout + load_benchmark())
+    assert not any(item.quote in other_quotes for item in dev)
+    assert len({(item.claim, item.quote) for item in dev}) == len(dev)
 
 
 def _write(tmp_path: Path, row: dict[str, object]) -> Path:

@@ -188,3 +188,46 @@ def test_the_default_judge_refuses_a_sentence_about_something_else(judge: Checks
     )
     assert [v.supported for v in verdicts] == [True, False, False]
     assert all(v.reason for v in verdicts[1:])
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "reason"),
+    [
+        (
+            "The integer factorization problem is that of finding the prime factorization of a "
+            "given polynomial.",
+            "The integer factorization problem is that of finding the prime factorization of a "
+            "given integer.",
+            "the quote says “integer”, not “polynomial”",
+        ),
+        (
+            "Photosynthesis converts light energy into chemical energy stored in starch.",
+            "Photosynthesis converts light energy into chemical energy stored in glucose.",
+            "the quote says “glucose”, not “starch”",
+        ),
+        (
+            "Backups are taken every week and kept for thirty days.",
+            "Backups are taken every night and kept for thirty days.",
+            "the quote says “night”, not “week”",
+        ),
+        (
+            "Annoy is a library for efficient similarity search.",
+            "Faiss is a library for efficient similarity search.",
+            "the quote says “Faiss”, not “Annoy”",
+        ),
+    ],
+)
+def test_a_word_put_in_the_place_of_another_is_a_change(
+    judge: ChecksJudge, claim: str, quote: str, reason: str
+) -> None:
+    (verdict,) = judge.judge([(claim, quote)])
+    assert not verdict.supported
+    assert verdict.reason == reason
+
+
+def test_a_near_synonym_in_the_place_of_a_word_is_a_rewording(judge: ChecksJudge) -> None:
+    quote = "In particular, larger instances will require more time to solve."
+    (verdict,) = judge.judge(
+        [("In particular, bigger instances will require more time to solve.", quote)]
+    )
+    assert verdict.supported
