@@ -356,8 +356,16 @@ def _and_a_half(words: list[_Word]) -> dict[str, _Word]:
     return found
 
 
+# Words that state two without a figure: "two conditions" can cite "both conditions".
+# Not "either": "either 1 or 0" states two figures, not the figure two.
+_TWO = frozenset("both pair twice double dual".split())  # noqa: SIM905
+
+
 def _numbers(claim: list[_Word], quote: list[_Word]) -> str | None:
     stated = {n: w for w in quote if (n := _number(w)) is not None} | _and_a_half(quote)
+    two = next((w for w in quote if w.lower in _TWO), None)
+    if two is not None:
+        stated.setdefault("2", two)
     for word in claim:
         value = _number(word)
         if value is None or value in stated:
@@ -557,7 +565,9 @@ def _negation(
 # not "uni-", "under", "until").
 _DENYING = frozenset(
     """only solely except excluding unless lack lacks lacked lacking fail fails failed refuse
-    refuses refused absent free instead rather unlike too avoid avoids prevent prevents""".split()  # noqa: SIM905
+    refuses refused absent free instead rather unlike too avoid avoids prevent prevents
+    exclude excludes excluded prohibit prohibits prohibited forbid forbids forbidden disallow
+    disallows disallowed impossible omit omits omitted deny denies denied""".split()  # noqa: SIM905
 )
 _NEGATING_PREFIX = re.compile(r"(un(?!i|der|til|to)|non-?(?!e))[a-z]{4,}")
 
