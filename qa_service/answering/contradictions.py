@@ -530,6 +530,8 @@ def _unmatched_negation(source: list[_Word], target: list[_Word]) -> _Word | Non
         shared = {w.stem for w in reach if w.stem in target_stems}
         if not reach or len(shared) < min(2, len(reach)):
             continue  # the negated part is not what the other text talks about
+        if _opposite_said([w for w in reach if w.stem not in target_stems], target):
+            continue  # "not required" for "optional": the negation of an opposite
         if not any(_negated(target, w) for w in target if w.stem in shared):
             return cue
     return None

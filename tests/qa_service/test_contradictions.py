@@ -150,6 +150,8 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
             "The platypus lays eggs rather than giving birth to live young.",
         ),
         ("The shop is not open on Sundays.", "The shop is closed on Sundays."),  # negated opposite
+        ("The field is not required.", "The field is optional."),
+        ("Two fields are set.", "Both fields are set."),
         # A passive whatever its participle; two clauses in the other order; a half in words.
         (
             "A password can be reset by the user on the login page.",
