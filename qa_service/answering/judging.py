@@ -1,12 +1,14 @@
 """(claim, quote) -> verdict: the support judges that grounding can use.
 
 `ChecksJudge`, the default: a claim that is a piece of its quote is supported as it stands;
-otherwise plain checks (`contradictions`: numbers, units, months, names, negation, swapped roles)
-reject what they can explain with a reason, and what they leave must not say things the quote
-does not: a claim with `ADDED_WORDS` content words that have no counterpart in the quote
-(`coverage`: the same stem or name, or a word the bundled MiniLM places close in context) is
-refused, as is a short claim most of whose words have none. One such word alone is tolerated: a
-paraphrase rewords as often as it adds.
+otherwise plain checks (`contradictions`: numbers, units, months, names, negation, opposites,
+swapped roles) reject what they can explain with a reason; a word or two put in the place of
+others between the same words is a change unless MiniLM reads them as near-synonyms
+(`Coverage.changed`: "the quote says “integer”, not “polynomial”"); and what is left must not
+say things the quote does not: a claim with `ADDED_WORDS` content words that have no counterpart
+in the quote (`coverage`: the same stem or name, or a word the bundled MiniLM places close in
+context) is refused, as is a short claim most of whose words have none. One such word alone is
+tolerated: a paraphrase rewords as often as it adds.
 
 `ModelJudge` puts the fine-tuned cross-encoder (`support_model`) in place of that coverage test,
 for swapped roles, added content and paraphrase; trained as `training/` does today it scores no
