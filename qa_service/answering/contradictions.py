@@ -276,6 +276,13 @@ def _framed_alike(
     ) == word(quote, gap[-1].position + 1)
 
 
+def other_units(a: str, b: str) -> bool:
+    """Whether two words name two different units or scales ("week" and "day", "millions" and
+    "billions"): never near-synonyms, however close a model places them."""
+    first, second = _UNITS.get(a.lower()), _UNITS.get(b.lower())
+    return first is not None and second is not None and first != second
+
+
 def _moved(word: _Word, claimed: list[_Word], said: list[_Word]) -> bool:
     """Whether the claim says the quote word as often as the quote does: moved, not replaced."""
     return sum(_same(c, word) for c in claimed) >= sum(_same(q, word) for q in said)

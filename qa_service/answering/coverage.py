@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from indexer.embedding import hash_model_files, resolve_model_path
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering.contradictions import replaced, unmatched
+from qa_service.answering.contradictions import other_units, replaced, unmatched
 from qa_service.answering.support_model import SupportModelError
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ class Coverage:
                 float(_state_at(claim_states, c) @ _state_at(quote_states, q))
                 for (_, c), (_, q) in pairs
             )
-            if max(alone, near) < SYNONYM_COSINE:
+            units = any(other_units(c, q) for (c, _), (q, _) in pairs)
+            if units or max(alone, near) < SYNONYM_COSINE:
                 said = " ".join(word for word, _ in slot.said)
                 claimed = " ".join(word for word, _ in slot.claimed)
                 return f"the quote says “{said}”, not “{claimed}”"

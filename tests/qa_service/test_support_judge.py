@@ -211,6 +211,11 @@ def test_the_default_judge_refuses_a_sentence_about_something_else(judge: Checks
             "the quote says “night”, not “week”",
         ),
         (
+            "The committee publishes its minutes within a day.",
+            "The committee publishes its minutes within a week.",
+            "the quote says “week”, not “day”",
+        ),
+        (
             "Annoy is a library for efficient similarity search.",
             "Faiss is a library for efficient similarity search.",
             "the quote says “Faiss”, not “Annoy”",
