@@ -42,6 +42,9 @@ from eval.squad import convert_article, read_article, write_converted
 from eval.summary import summarise
 from eval.support_benchmark import (
     BENCHMARK,
+    DEV,
+    HELDOUT,
+    JudgeReport,
     PlainChecks,
     answer_latency_ms,
     format_table,
@@ -348,49 +351,60 @@ def compare(
 @app.command()
 def support(
     benchmark: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option(
-            help="Labelled claim/quote pairs (JSONL).",
-            show_default="eval/data/support/benchmark.jsonl",
+            help="Labelled claim/quote pairs (JSONL); repeat for several sets.",
+            show_default="eval/data/support/benchmark.jsonl, dev2.jsonl and heldout.jsonl",
         ),
-    ] = BENCHMARK,
+    ] = None,
     mistakes: Annotated[
-        bool, typer.Option("--mistakes", help="Also list the model judge's wrong verdicts.")
+        bool, typer.Option("--mistakes", help="Also list the default judge's wrong verdicts.")
     ] = False,
 ) -> None:
-    """Score the support judges on the benchmark: accuracy per kind and corpus, and speed."""
+    """Score the support judges on each labelled set: accuracy per kind and corpus, and speed."""
     from qa_service.answering.judging import ChecksJudge, LexicalJudge, ModelJudge
     from qa_service.answering.support_model import SupportModelError
     from qa_service.settings import Settings
 
     with _exit_on_eval_error():
-        items = load_benchmark(benchmark)
+        sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, DEV, HELDOUT]}
         try:
             model = ModelJudge()
         except SupportModelError as error:
             raise EvalError(str(error)) from error
+        checks = ChecksJudge()
         lexical = LexicalJudge(Settings().support_threshold)
+    for path, items in sets.items():
         reports = {
-            "checks (default)": score_judge(ChecksJudge(), items),
+            "checks (default)": score_judge(checks, items),
             "model": score_judge(model, items),
             "plain checks only": score_judge(PlainChecks(), items),
             "lexical": score_judge(lexical, items),
         }
-        wall, cpu = answer_latency_ms(model, items)
         auc, undecided = model_auc(reports["model"])
-    out_console.print(format_table(reports), markup=False)
-    out_console.print(f"model ROC AUC on the {undecided} pairs the plain checks leave: {auc:.3f}")
-    out_console.print(
-        f"model judge, per answer of 3 claims the model reads (one batch): p50 {wall:.1f} ms "
-        f"wall, {cpu:.1f} ms CPU"
-    )
-    if mistakes:
-        report = reports["model"]
-        for item, verdict in zip(report.items, report.verdicts, strict=True):
-            if not report.correct(item, verdict):
-                out_console.print(
-                    f"{item.corpus}/{item.kind} {verdict.score:.2f} {item.claim}", markup=False
-                )
+        out_console.print(f"\n## {path.name}: {len(items)} pairs\n", markup=False)
+        out_console.print(format_table(reports), markup=False)
+        out_console.print(
+            f"model ROC AUC on the {undecided} pairs the plain checks leave: {auc:.3f}"
+        )
+        if mistakes:
+            _print_mistakes(reports["checks (default)"])
+    every = [item for items in sets.values() for item in items]
+    for name, judge in (("checks judge (default)", checks), ("model judge", model)):
+        wall, cpu = answer_latency_ms(judge, every)
+        out_console.print(
+            f"{name}, per answer of 3 paraphrased claims (one call): p50 {wall:.1f} ms wall, "
+            f"{cpu:.1f} ms CPU ({cpu / 3:.1f} ms CPU a pair)"
+        )
+
+
+def _print_mistakes(report: JudgeReport) -> None:
+    for item, verdict in zip(report.items, report.verdicts, strict=True):
+        if not report.correct(item, verdict):
+            out_console.print(
+                f"{item.corpus}/{item.kind} {verdict.score:.2f} {item.claim} | {verdict.reason}",
+                markup=False,
+            )
 
 
 def _load_items(path: Path, split: Split) -> list[EvalItem]:

@@ -3,8 +3,12 @@
 The benchmark (eval/data/support/benchmark.jsonl) holds labelled (claim, quote) pairs from three
 corpora: faithful claims (paraphrases, shortened claims, merges of two quoted sentences) that the
 judge must accept and perturbed ones (negation, number, unit, date, swapped roles, another name,
-added content) that it must reject. `rag-eval support` prints the figures for the service's
-model judge beside the lexical baseline; training records them in the model's manifest.
+added content) that it must reject. The held-out set (heldout.jsonl) has the same kinds over
+other corpora, written before the judge was tuned and never read to tune it: the figures that
+say whether the judge generalises. The second dev set (dev2.jsonl) holds pairs over yet other
+texts (SQuAD sentences the benchmark lacks, general prose, the style guide), written to tune
+the judge's general mechanisms without reading the held-out set. `rag-eval support` prints
+the three sets' figures for each judge.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from eval.metrics.latency import percentile
 from qa_service.answering.judging import plain_verdict
 from qa_service.answering.roles import SupportJudge, Verdict
 
-BENCHMARK = Path(__file__).resolve().parent / "data" / "support" / "benchmark.jsonl"
+SUPPORT_DATA = Path(__file__).resolve().parent / "data" / "support"
+BENCHMARK = SUPPORT_DATA / "benchmark.jsonl"
+HELDOUT = SUPPORT_DATA / "heldout.jsonl"
+DEV = SUPPORT_DATA / "dev2.jsonl"
 FAITHFUL_KINDS = ("paraphrase", "shortened", "merge")
 PERTURBED_KINDS = ("negation", "number", "unit", "date", "swap", "entity", "added")
 KINDS = FAITHFUL_KINDS + PERTURBED_KINDS

@@ -75,7 +75,7 @@ class Settings(IndexSettings):
     support_judge: Literal["checks", "model", "lexical"] = Field(
         "checks",
         description="Who checks that each answer sentence's citation supports it: 'checks' "
-        "(numbers, units, dates, names and negation compared, then most content words shared), "
+        "(numbers, units, dates, names, negation and roles compared, then no content added), "
         "'model' (the same checks, then the fine-tuned cross-encoder; experimental: its "
         "threshold is in its manifest) or 'lexical' (word overlap, the first release's check)",
     )

@@ -15,7 +15,13 @@ from typing import Annotated
 import typer
 
 from corpus import DEFAULT_CORPUS_DIR
-from eval.support_benchmark import BENCHMARK, format_table, load_benchmark, score_judge
+from eval.support_benchmark import (
+    BENCHMARK,
+    HELDOUT,
+    format_table,
+    load_benchmark,
+    score_judge,
+)
 from qa_service.answering.judging import ModelJudge
 from qa_service.answering.support_model import MODEL_DIR, read_manifest
 from training.fit import TrainParams, split, train, write_manifest
@@ -45,7 +51,8 @@ def run(
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("training").setLevel(logging.INFO)
     groups = corpus_sentences(DEFAULT_CORPUS_DIR) + prose_sentences(REPO / f for f in PROSE)
-    pairs = make_pairs(groups, benchmark_quotes(BENCHMARK), seed)
+    excluded = benchmark_quotes(BENCHMARK) + benchmark_quotes(HELDOUT)
+    pairs = make_pairs(groups, excluded, seed)
     params = TrainParams(seed=seed)
     if not score_only:
         typer.echo(f"{len(pairs)} pairs generated")
@@ -59,6 +66,7 @@ def run(
     report = score_judge(judge, load_benchmark())
     manifest["dev_accuracy"] = round(right / len(dev), 4)  # generated pairs kept out of training
     manifest["benchmark"] = report.figures()
+    manifest["heldout"] = score_judge(judge, load_benchmark(HELDOUT)).figures()
     write_manifest(out_dir, manifest)
     typer.echo(f"dev pairs (generated, held out from training): {right / len(dev):.1%} right")
     typer.echo(format_table({"model": report}))

@@ -114,4 +114,4 @@ def build_judge(settings: Settings) -> SupportJudge:
         return LexicalJudge(settings.support_threshold)
     if settings.support_judge == "model":
         return ModelJudge()
-    return ChecksJudge()
+    return ChecksJudge(settings.encoder_cache_dir)

@@ -1,9 +1,11 @@
 """(claim, quote) -> the first plain fact of the claim that its quote contradicts or lacks, if any.
 
-The support judge runs these cheap, deterministic checks before its model: a number, quantity,
-unit or month the quote does not state, a name the quote does not mention, a negation added or
-dropped. Each failure comes back as a reason a user can read ("the quote says 1975, not 1976").
-They are rules about English text (digits, capitals, negation words), not about any corpus.
+The support judge runs these cheap, deterministic checks first: a number, quantity, unit or month
+the quote does not state, a name the quote does not mention, a negation added or dropped (or a
+denial from a quote that denies nothing), two roles exchanged around the same word ("X leases it
+to Y" for "Y leases it to X"). Each failure
+comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
+English text (digits, capitals, negation words, word order), not about any corpus.
 """
 
 from __future__ import annotations
@@ -102,6 +104,38 @@ _UNITS = {
     "gb": "gigabytes",
     "token": "tokens",
     "tokens": "tokens",
+    "cm": "centimeters",
+    "centimeter": "centimeters",
+    "centimetre": "centimeters",
+    "centimeters": "centimeters",
+    "centimetres": "centimeters",
+    "mm": "millimeters",
+    "millimeter": "millimeters",
+    "millimetre": "millimeters",
+    "millimeters": "millimeters",
+    "millimetres": "millimeters",
+    "foot": "feet",
+    "feet": "feet",
+    "ft": "feet",
+    "inch": "inches",
+    "inches": "inches",
+    "yard": "yards",
+    "yards": "yards",
+    "hectare": "hectares",
+    "hectares": "hectares",
+    "acre": "acres",
+    "acres": "acres",
+    "g": "grams",
+    "gram": "grams",
+    "grams": "grams",
+    "litre": "liters",
+    "liter": "liters",
+    "litres": "liters",
+    "liters": "liters",
+    "gallon": "gallons",
+    "gallons": "gallons",
+    "degree": "degrees",
+    "degrees": "degrees",
 }
 _SCALES = frozenset({"thousand", "million", "billion"})
 _MONTHS = frozenset(
@@ -110,8 +144,9 @@ _MONTHS = frozenset(
 _NEGATIONS = frozenset(
     "not n't n’t no never neither nor none nobody nothing nowhere without cannot".split()  # noqa: SIM905
 )
-# Negation words that deny nothing here: "no matter", "no more than", "not only".
-_NOT_NEGATING = ("matter", "more than", "less than", "fewer than", "only", "just", "least")
+# Negation words that deny nothing here: "no matter", "not only", "including but not limited
+# to"; nor does one that bounds a comparison ("no more than", "no later than": see _is_negation).
+_NOT_NEGATING = ("matter", "only", "just", "least", "limited to", "necessarily limited")
 _NEGATION_REACH = 4  # a negation word governs the content words this close after it
 _CLAUSE_END = re.compile(r"[,;:.!?()]")
 
@@ -166,7 +201,140 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         reason = check(claim_words, quote_words)
         if reason is not None:
             return reason
-    return _negation(claim, claim_words, quote, quote_words)
+    return (
+        _negation(claim, claim_words, quote, quote_words)
+        or _contrasts(claim_words, quote_words)
+        or _roles(claim_words, quote_words)
+    )
+
+
+# Function words the analyser's stop list lacks: the pronoun "one" ("a deterministic one"), and
+# the particles of phrasal verbs ("pushed it aside"), which say nothing the verb does not.
+_LIGHT = frozenset(
+    "one ones another aside away back apart along around forward together ahead".split()  # noqa: SIM905
+)
+
+
+def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
+    """The claim's content words (as written, with their offsets) that the quote does not
+    repeat as the same stem or name; figures are left to the checks above."""
+    quoted = _words(quote)
+    return [
+        (word.text, word.offset)
+        for word in _words(claim)
+        if word.lower not in STOPWORDS
+        and word.lower not in _NEGATIONS
+        and word.lower not in _LIGHT
+        and len(word.lower) > 1
+        and _number(word) is None
+        and not any(_same(word, q) for q in quoted)
+    ]
+
+
+_SLOT_WORDS = 2  # a slot holds a word or two: "Turing machine" / "quantum computer"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Claim words that stand where the quote has other words of the same kind, between the same
+    neighbours: each word as written, with its character offset in its own text."""
+
+    claimed: tuple[tuple[str, int], ...]
+    said: tuple[tuple[str, int], ...]
+
+
+def _content(word: _Word) -> bool:
+    return (
+        word.lower not in STOPWORDS
+        and word.lower not in _NEGATIONS
+        and word.lower not in _LIGHT
+        and len(word.lower) > 1
+        and _number(word) is None
+    )
+
+
+def _shape(word: _Word) -> tuple[bool, str]:
+    """What kind of word it is, as far as its spelling tells: a name or not (a capital inside a
+    word makes a name too: "gRPC"), and its ending of an adverb, a gerund or a past form.
+    "pushed" in the place of "having" is a rewording of the sentence around it, not another
+    thing in the same place."""
+    ending = next((e for e in ("ly", "ing", "ed") if word.lower.endswith(e)), "")
+    return _is_name(word) or any(c.isupper() for c in word.text[1:]), ending
+
+
+def _framed_alike(
+    claim: list[_Word], run: list[_Word], quote: list[_Word], gap: list[_Word]
+) -> bool:
+    """The words right before and right after the two runs are the same words (or both runs
+    open or close their text): "the western bank of" for "the eastern bank of"."""
+
+    def word(words: list[_Word], position: int) -> str:
+        return words[position].lower if 0 <= position < len(words) else ""
+
+    return word(claim, run[0].position - 1) == word(quote, gap[0].position - 1) and word(
+        claim, run[-1].position + 1
+    ) == word(quote, gap[-1].position + 1)
+
+
+def other_units(a: str, b: str) -> bool:
+    """Whether two words name two different units or scales ("week" and "day", "millions" and
+    "billions"): never near-synonyms, however close a model places them."""
+    first, second = _UNITS.get(a.lower()), _UNITS.get(b.lower())
+    return first is not None and second is not None and first != second
+
+
+def _moved(word: _Word, claimed: list[_Word], said: list[_Word]) -> bool:
+    """Whether the claim says the quote word as often as the quote does: moved, not replaced."""
+    return sum(_same(c, word) for c in claimed) >= sum(_same(q, word) for q in said)
+
+
+def replaced(claim: str, quote: str) -> list[Slot]:
+    """In a claim that repeats all its quote's content words but one or two, those words when
+    they stand in the place of others of the same kind: the run of claim content words the quote
+    does not repeat, whose neighbouring content words (or the sentence's ends) the quote does
+    repeat with as many other content words between them, right after and before the same words,
+    negated alike: "a given polynomial"
+    for "a given integer", "Annoy is a library" for "Faiss is a library". Whether the words
+    differ in meaning is for the caller to say."""
+    claim_words, quote_words = _words(claim), _words(quote)
+    claimed = [w for w in claim_words if _content(w)]
+    said = [w for w in quote_words if _content(w)]
+    matches = [[j for j, q in enumerate(said) if _same(c, q)] for c in claimed]
+    if sum(not m for m in matches) > _SLOT_WORDS:
+        return []  # a rewording of several words, not a word or two put in another's place
+    slots = []
+    start = 0
+    while start < len(claimed):
+        if matches[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(claimed) and not matches[end]:
+            end += 1
+        run = claimed[start:end]
+        lefts = matches[start - 1] if start > 0 else [-1]
+        rights = matches[end] if end < len(claimed) else [len(said)]
+        gap = next(
+            (
+                said[left + 1 : right]
+                for left in lefts
+                for right in rights
+                if right - left - 1 == len(run)
+            ),
+            None,
+        )
+        if (
+            gap is not None
+            and all(_shape(c) == _shape(q) for c, q in zip(run, gap, strict=True))
+            and not any(_moved(q, claimed, said) for q in gap)
+            and _negated(claim_words, run[0]) == _negated(quote_words, gap[0])
+            and _framed_alike(claim_words, run, quote_words, gap)
+        ):
+            slots.append(
+                Slot(tuple((w.text, w.offset) for w in run), tuple((w.text, w.offset) for w in gap))
+            )
+        start = end
+    return slots
 
 
 # --- numbers, units, months -----------------------------------------------------------------
@@ -184,8 +352,27 @@ def _number(word: _Word) -> str | None:
     return digits.replace(",", ".")
 
 
+def _and_a_half(words: list[_Word]) -> dict[str, _Word]:
+    """Figures written with "and a half": "one and a half million" states 1.5."""
+    found = {}
+    for word in words:
+        following = [w.lower for w in words[word.position + 1 : word.position + 4]]
+        whole = "1" if word.lower == "one" else _number(word)
+        if following == ["and", "a", "half"] and whole is not None:
+            found[f"{float(whole) + 0.5:g}"] = word
+    return found
+
+
+# Words that state two without a figure: "two conditions" can cite "both conditions".
+# Not "either": "either 1 or 0" states two figures, not the figure two.
+_TWO = frozenset("both pair twice double dual".split())  # noqa: SIM905
+
+
 def _numbers(claim: list[_Word], quote: list[_Word]) -> str | None:
-    stated = {n: w for w in quote if (n := _number(w)) is not None}
+    stated = {n: w for w in quote if (n := _number(w)) is not None} | _and_a_half(quote)
+    two = next((w for w in quote if w.lower in _TWO), None)
+    if two is not None:
+        stated.setdefault("2", two)
     for word in claim:
         value = _number(word)
         if value is None or value in stated:
@@ -312,7 +499,8 @@ def _is_negation(words: list[_Word], word: _Word) -> bool:
         return following.startswith(("than", "of"))
     if not (word.lower in _NEGATIONS or word.lower.endswith(("n't", "n’t"))):
         return False
-    return not following.startswith(_NOT_NEGATING)
+    bounds = following.split()[1:2] == ["than"]  # "no later than", "not more than"
+    return not (bounds or following.startswith(_NOT_NEGATING))
 
 
 def _governed(words: list[_Word], cue: _Word) -> list[_Word]:
@@ -328,9 +516,17 @@ def _governed(words: list[_Word], cue: _Word) -> list[_Word]:
 
 def _negated(words: list[_Word], word: _Word) -> bool:
     """Whether a negation in the word's clause stands just before it ("did not sign") or just
-    after it ("the treaty was not signed")."""
+    after it ("the treaty was not signed"), or a word that denies by its meaning: "no print
+    outside CLIs" is said as "print only in CLIs", "knows nothing of" as "is unaware of"."""
     window = words[max(0, word.position - _NEGATION_REACH) : word.position + 3]
-    return any(_is_negation(words, w) and w.clause == word.clause for w in window)
+    if any(
+        (_is_negation(words, w) or (w is not word and _denies([w]))) and w.clause == word.clause
+        for w in window
+    ):
+        return True
+    # Or a negation further back that reaches it: "rather than giving birth to live young".
+    cues = (w for w in words[: word.position] if w.clause == word.clause and _is_negation(words, w))
+    return any(word in _governed(words, cue) for cue in cues)
 
 
 def _unmatched_negation(source: list[_Word], target: list[_Word]) -> _Word | None:
@@ -341,6 +537,8 @@ def _unmatched_negation(source: list[_Word], target: list[_Word]) -> _Word | Non
         shared = {w.stem for w in reach if w.stem in target_stems}
         if not reach or len(shared) < min(2, len(reach)):
             continue  # the negated part is not what the other text talks about
+        if _opposite_said([w for w in reach if w.stem not in target_stems], target):
+            continue  # "not required" for "optional": the negation of an opposite
         if not any(_negated(target, w) for w in target if w.stem in shared):
             return cue
     return None
@@ -357,7 +555,35 @@ def _negation(
     if dropped is not None:
         said = _phrase(quote_text, quote, dropped)
         return f"the quote says “{said}”, but the claim leaves out the negation"
+    # A claim that denies something needs a quote that denies something: a quote without any
+    # negation states what is, and cannot be the source of what is not.
+    denial = next((w for w in claim if _is_negation(claim, w)), None)
+    if (
+        denial is not None
+        and not any(_is_negation(quote, w) for w in quote)
+        and not _denies(quote)
+        and not _opposite_said(_governed(claim, denial), quote)  # "not open" for "closed"
+    ):
+        said = _phrase(claim_text, claim, denial)
+        return f"the claim says “{said}”, but the quote denies nothing"
     return None
+
+
+# Words that deny by their meaning, without a negation word: "only", "except", "lacks",
+# "free of", "too large to", and words that begin with a negating "un" or "non" (_NEGATING_PREFIX;
+# not "uni-", "under", "until").
+_DENYING = frozenset(
+    """only solely except excluding unless lack lacks lacked lacking fail fails failed refuse
+    refuses refused absent free instead rather unlike too avoid avoids prevent prevents
+    exclude excludes excluded prohibit prohibits prohibited forbid forbids forbidden disallow
+    disallows disallowed impossible omit omits omitted deny denies denied""".split()  # noqa: SIM905
+)
+_NEGATING_PREFIX = re.compile(r"(un(?!i|der|til|to)|non-?(?!e))[a-z]{4,}")
+
+
+def _denies(words: list[_Word]) -> bool:
+    """Whether a word of the text denies something by its meaning (see _DENYING)."""
+    return any(w.lower in _DENYING or _NEGATING_PREFIX.fullmatch(w.lower) for w in words)
 
 
 def _phrase(text: str, words: list[_Word], cue: _Word) -> str:
@@ -365,3 +591,234 @@ def _phrase(text: str, words: list[_Word], cue: _Word) -> str:
     reach = _governed(words, cue)
     end = reach[0].offset + len(reach[0].text) if reach else cue.offset + len(cue.text)
     return text[cue.offset : end]
+
+
+# --- contrasts ------------------------------------------------------------------------------
+
+# Opposites of general English, a negation without a negation word: "open" for "closed", "less"
+# for "more". Pairs whose swap is a common faithful rewording ("before"/"after": "X before Y" is
+# "Y after X") are left out. Not about any corpus: a claim that trades one for the other says
+# the opposite of its quote.
+_OPPOSITES = """open closed|more less|more fewer|larger smaller|bigger smaller|largest smallest
+higher lower|highest lowest|increase decrease|increased decreased|increases decreases
+rise fall|rose fell|raise reduce|raised reduced|raise lower|gain loss|maximum minimum
+longest shortest|longer shorter|long short|faster slower|fast slow|fastest slowest
+early late|earlier later|earliest latest|north south|east west|northern southern
+eastern western|accept reject|accepted rejected|allow forbid|allowed forbidden
+allow prohibit|allowed prohibited|permit prohibit|permitted prohibited|enable disable
+enabled disabled|include exclude|included excluded|success failure|succeed fail
+succeeded failed|win lose|won lost|true false|valid invalid|public private
+internal external|inside outside|input output|import export|imported exported|upper lower
+above below|strong weak|stronger weaker|hot cold|positive negative|required optional
+mandatory optional|best worst|better worse|buy sell|bought sold|legal illegal
+same different|minor major|majority minority|add remove|added removed|full empty
+most least|many few|ascending descending|inclusive exclusive|synchronous asynchronous
+uppercase lowercase|encrypt decrypt|compress decompress|cheap expensive|cheaper costlier
+easy hard|easier harder|simple complex|simpler complex|safe unsafe|secure insecure
+present absent|always never|everywhere nowhere|start stop|started stopped|entry exit
+increasing decreasing|rising falling|ancient modern|winter summer|day night|light dark
+heavy light|wet dry|rich poor|high low|lowest highest"""
+_PREFIX = "non-"  # "non-commercial" is the opposite of "commercial"
+
+
+@lru_cache
+def _opposites() -> dict[str, frozenset[str]]:
+    pairs: dict[str, set[str]] = {}
+    for pair in _OPPOSITES.replace("\n", "|").split("|"):
+        a, b = _stemmer().stemWords(pair.split())
+        pairs.setdefault(a, set()).add(b)
+        pairs.setdefault(b, set()).add(a)
+    return {stem: frozenset(others) for stem, others in pairs.items()}
+
+
+def _contrasts(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """A claim word whose opposite the quote says instead ("open" where the quote says
+    "closed", "commercial" for "non-commercial"), negated alike in both or in neither ("not
+    open" for "closed" is faithful)."""
+    opposites = _opposites()
+    claim_stems, quote_stems = {w.stem for w in claim}, {w.stem for w in quote}
+    for word in claim:
+        if word.stem in quote_stems:
+            continue
+        for said in quote:
+            opposite = said.stem in opposites.get(word.stem, ()) or _prefixed(word, said)
+            if (
+                opposite
+                and said.stem not in claim_stems
+                and _negated(claim, word) == _negated(quote, said)
+            ):
+                return f"the quote says “{said.text}”, not “{word.text}”"
+    return None
+
+
+def _opposite_said(words: list[_Word], quote: list[_Word]) -> bool:
+    """Whether the quote says the opposite of one of the words."""
+    opposites = _opposites()
+    return any(q.stem in opposites.get(w.stem, ()) or _prefixed(w, q) for w in words for q in quote)
+
+
+def _prefixed(a: _Word, b: _Word) -> bool:
+    """One word is the other with "non-" before it."""
+    return a.lower != b.lower and (a.lower == _PREFIX + b.lower or b.lower == _PREFIX + a.lower)
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+# Words that relate what stands on their two sides, besides content words: "X is a Y", "from X
+# to Y", "X if Y", "X rather than Y". Other function words say too little about roles.
+_RELATING = frozenset("is are was were to from into than if".split())  # noqa: SIM905
+_BE = frozenset("is are was were be been being".split())  # noqa: SIM905
+# Past participles that do not end in -ed, -en or -wn.
+_IRREGULAR = "made held built sent paid set put kept led sold told found won done seen brought"
+_PARTICIPLES = frozenset(
+    (_IRREGULAR + " bought thought left run begun hit cut read said met").split()
+)
+_PASSIVE_REACH = 3  # "was signed in 1975 by": the agent's "by" this close after the verb
+
+
+def _same(a: _Word, b: _Word) -> bool:
+    """Whether two words name the same thing: one value, one stem, or one name in two forms."""
+    value = _number(a)
+    if value is not None or _number(b) is not None:
+        return value == _number(b)
+    if a.stem == b.stem:
+        return True
+    if not (a.text[0].isupper() and b.text[0].isupper()):
+        return False
+    x, y = re.sub(r"['’]s$", "", a.lower), re.sub(r"['’]s$", "", b.lower)
+    shared = next(
+        (i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d), min(len(x), len(y))
+    )
+    return shared >= 4 and shared >= min(len(x), len(y)) - 3
+
+
+def _anchor(word: _Word) -> bool:
+    """A word whose place says something: a content word, a figure, a one-letter name ("P",
+    "C" of "C++"), or a word that relates its two sides."""
+    if word.lower in STOPWORDS or word.lower in _NEGATIONS:
+        return word.lower in _RELATING
+    return len(word.lower) > 1 or word.text.isupper() or _number(word) is not None
+
+
+def _aligned(claim: list[_Word], quote: list[_Word]) -> list[tuple[_Word, _Word]]:
+    """Claim words paired with the quote words they repeat, where the pairing is certain: the
+    same thing written as often in both texts, its k-th mention paired with the k-th."""
+    anchors = [w for w in quote if _anchor(w)]
+    groups: dict[tuple[int, ...], list[_Word]] = {}
+    for word in (w for w in claim if _anchor(w)):
+        matches = tuple(q.position for q in anchors if _same(word, q))
+        if matches:
+            groups.setdefault(matches, []).append(word)
+    pairs = []
+    for matches, words in groups.items():
+        if len(matches) == len(words):
+            pairs += [(w, quote[q]) for w, q in zip(words, matches, strict=True)]
+    return pairs
+
+
+def _passive(words: list[_Word], verb: _Word) -> bool:
+    """A verb in the passive ("was signed", "signed by", "can be reset by"): its subject is
+    what it acts on."""
+    before = words[max(0, verb.position - 2) : verb.position]
+    after = words[verb.position + 1 : verb.position + 1 + _PASSIVE_REACH]
+    after_be = any(w.lower in _BE for w in before)
+    by_agent = any(w.lower == "by" and w.clause == verb.clause for w in after)
+    if after_be and by_agent:  # "be ... by" is passive whatever the participle looks like
+        return True
+    if not (verb.lower.endswith(("ed", "en", "wn")) or verb.lower in _PARTICIPLES):
+        return False
+    return after_be or by_agent
+
+
+def _chunks(pairs: list[tuple[_Word, _Word]]) -> list[list[tuple[_Word, _Word]]]:
+    """The aligned words in claim order, cut into runs that follow each other in the quote too:
+    "Ayatollah Ali Khamenei" moves as one piece."""
+    quoted = sorted(q.position for _, q in pairs)
+    rank = {position: i for i, position in enumerate(quoted)}
+    chunks: list[list[tuple[_Word, _Word]]] = []
+    for pair in sorted(pairs, key=lambda p: p[0].position):
+        if chunks and rank[pair[1].position] == rank[chunks[-1][-1][1].position] + 1:
+            chunks[-1].append(pair)
+        else:
+            chunks.append([pair])
+    return chunks
+
+
+def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """Two pieces of the quote that trade places in the claim around the same words: "the
+    emirate would lease the island to Iraq" claimed as "Iraq would lease the island to the
+    emirate". The two are of one kind (names, figures or common words) and each stands where the
+    other stood, between the same neighbours, so moving a date or a place to the other end of the
+    sentence is no swap. The words between them are written alike on both sides: "search" for
+    "searches" may be a noun for a verb, which turns a sentence round as the passive does ("X
+    was signed by Y" for "Y signed X").
+    """
+    chunks = _chunks(_aligned(claim, quote))
+    order = sorted(range(len(chunks)), key=lambda i: chunks[i][0][1].position)
+    place = {chunk: at for at, chunk in enumerate(order)}  # chunk -> its place in the quote
+
+    def around(i: int, in_quote: bool) -> tuple[int | None, int | None]:
+        """The chunks either side of chunk i, in claim order or in quote order."""
+        at, sequence = (place[i], order) if in_quote else (i, list(range(len(chunks))))
+        return (
+            sequence[at - 1] if at > 0 else None,
+            sequence[at + 1] if at + 1 < len(sequence) else None,
+        )
+
+    def took_place(x: int, y: int) -> bool:
+        """Whether chunk x stands in the claim where chunk y stands in the quote."""
+        return around(x, False) == around(y, True)
+
+    for a in range(len(chunks)):
+        for b in range(a + 2, len(chunks)):
+            if place[b] > place[a] or _kind(chunks[a]) != _kind(chunks[b]):
+                continue
+            if not (took_place(a, b) and took_place(b, a)):
+                continue
+            if _whole_clause(chunks, a) and _whole_clause(chunks, b):
+                continue  # two clauses in the other order: "X, so Y" for "Y: X"
+            between = [
+                c
+                for c in range(a + 1, b)
+                if place[b] < place[c] < place[a] and any(w.lower == q.lower for w, q in chunks[c])
+            ]
+            if between and not any(
+                _voice_changes(chunks[c], claim, quote) for c in [a, b, *between]
+            ):
+                first, second = _text(chunks[a]), _text(chunks[b])
+                pivot = _text(chunks[between[0]])
+                said, claimed = f"{second} … {pivot} … {first}", f"{first} … {pivot} … {second}"
+                return f"the quote says “{said}”, not “{claimed}”"
+    return None
+
+
+def _whole_clause(chunks: list[list[tuple[_Word, _Word]]], i: int) -> bool:
+    """Whether chunk i is all that the claim's clause holding it shares with the quote, but for
+    relating words: then it moves as a clause moves, not as a role does."""
+    clause = chunks[i][0][0].clause
+    return not any(
+        _content(word)
+        for j, chunk in enumerate(chunks)
+        if j != i
+        for word, _ in chunk
+        if word.clause == clause
+    )
+
+
+def _voice_changes(
+    chunk: list[tuple[_Word, _Word]], claim: list[_Word], quote: list[_Word]
+) -> bool:
+    return any(_passive(claim, c) != _passive(quote, q) for c, q in chunk)
+
+
+def _kind(chunk: list[tuple[_Word, _Word]]) -> str:
+    """Roles trade between things of one kind: two names, two figures, two common words."""
+    if all(_number(c) is not None for c, _ in chunk):
+        return "figure"
+    if any(_is_name(c) or _is_name(q) for c, q in chunk):
+        return "name"
+    return "word"
+
+
+def _text(chunk: list[tuple[_Word, _Word]]) -> str:
+    return " ".join(c.text for c, _ in chunk)

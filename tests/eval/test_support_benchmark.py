@@ -1,4 +1,5 @@
-"""The support benchmark is well-formed, and its figures count what they claim to count."""
+"""The support benchmark and its held-out set are well-formed, their figures count what they claim
+to count, and `rag-eval support` prints them per set."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from eval.cli import app
 from eval.errors import GoldDataError
 from eval.support_benchmark import (
+    DEV,
     FAITHFUL_KINDS,
+    HELDOUT,
     KINDS,
     BenchmarkItem,
     JudgeReport,
@@ -35,6 +40,27 @@ def test_the_benchmark_is_large_varied_and_labelled() -> None:
     assert all(item.claim.strip() and item.quote.strip() for item in items)
     assert all(item.label == (item.kind in FAITHFUL_KINDS) for item in items)
     assert len({(item.claim, item.quote) for item in items}) == len(items)
+
+
+def test_the_held_out_set_covers_every_kind_on_corpora_the_benchmark_lacks() -> None:
+    heldout = load_benchmark(HELDOUT)
+    assert len(heldout) >= 120
+    assert all(item.written == "hand" for item in heldout)
+    assert set(Counter(item.kind for item in heldout)) == set(KINDS)
+    assert not {i.corpus for i in heldout} & {i.corpus for i in load_benchmark()}
+    benchmark_quotes = " ".join(item.quote for item in load_benchmark())
+    assert not any(item.quote in benchmark_quotes for item in heldout)
+    assert len({(item.claim, item.quote) for item in heldout}) == len(heldout)
+
+
+def test_the_second_dev_set_shares_no_corpus_or_quote_with_the_held_out_set() -> None:
+    dev, heldout = load_benchmark(DEV), load_benchmark(HELDOUT)
+    assert len(dev) >= 100
+    assert {item.kind for item in dev} == set(KINDS)
+    assert not {i.corpus for i in dev} & {i.corpus for i in heldout}
+    other_quotes = " ".join(item.quote for item in heldout + load_benchmark())
+    assert not any(item.quote in other_quotes for item in dev)
+    assert len({(item.claim, item.quote) for item in dev}) == len(dev)
 
 
 def _write(tmp_path: Path, row: dict[str, object]) -> Path:
@@ -114,3 +140,36 @@ def test_the_model_auc_reads_only_the_pairs_the_checks_leave() -> None:
     ]
     verdicts = [Verdict(True, 0.9), Verdict(True, 0.6), Verdict(False, 0.0, "1975")]
     assert model_auc(JudgeReport(items, verdicts)) == (1.0, 2)
+
+
+def test_the_support_command_reports_each_set_and_the_judges_speed(tmp_path: Path) -> None:
+    rows = [
+        {"claim": "Iraq signed it in 1976.", "kind": "number", "label": 0},
+        {"claim": "Iraq and Iran signed the treaty.", "kind": "paraphrase", "label": 1},
+        {"claim": "Iran and Iraq signed the treaty.", "kind": "merge", "label": 1},
+    ]
+    quote = "The treaty was signed in 1975 by Iraq and Iran."
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    for path in (first, second):
+        path.write_text(
+            "".join(
+                json.dumps(row | {"quote": quote, "corpus": path.stem, "written": "hand"}) + "\n"
+                for row in rows
+            ),
+            encoding="utf-8",
+        )
+    result = CliRunner().invoke(
+        app, ["support", "--benchmark", str(first), "--benchmark", str(second), "--mistakes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "## first.jsonl: 3 pairs" in result.output
+    assert "## second.jsonl: 3 pairs" in result.output
+    assert "| number (reject) | 1 | 100.0% |" in result.output
+    assert "| corpus second | 3 | 100.0% |" in result.output
+    assert "checks judge (default), per answer of 3 paraphrased claims" in result.output
+
+
+def test_the_support_command_names_a_missing_set(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["support", "--benchmark", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 2
+    assert "none.jsonl is missing" in result.output

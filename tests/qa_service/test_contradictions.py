@@ -1,10 +1,17 @@
-"""The plain checks that run before the support model: numbers, units, months, names, negation."""
+"""The plain checks of the support judges: numbers, units, months, names, negation, swapped roles;
+and the words a claim does not share with its quote."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa_service.answering.contradictions import first_mismatch, is_verbatim
+from qa_service.answering.contradictions import (
+    Slot,
+    first_mismatch,
+    is_verbatim,
+    replaced,
+    unmatched,
+)
 
 MEMBER = (
     "Iraq is a member of the United Nations, the Arab League (of which it is a founding member) "
@@ -28,6 +35,11 @@ BORDER = (
             "The border between Iraq and Iran measures 1,458 miles.",
             BORDER,
             "the quote says 1,458 kilometers, not 1,458 miles",
+        ),
+        (
+            "The wall is six feet high.",
+            "The wall is six metres high.",
+            "the quote says six meters, not six feet",
         ),
         (
             "Growth was 5 points.",
@@ -59,6 +71,46 @@ BORDER = (
             "Iraq invaded Kuwait in 1990.",
             "the claim says “didn't invade”, but the quote does not negate it",
         ),
+        (
+            "In June 2020, Al-Kadhimi did not travel to Iran.",
+            "In June 2020, Al-Kadhimi made his first trip abroad to Iran.",
+            "the claim says “not travel”, but the quote denies nothing",
+        ),
+        (
+            "Damascus kept its embassy in Baghdad.",
+            "Baghdad kept its embassy in Damascus.",
+            "the quote says “Baghdad … kept embassy … Damascus”, not “Damascus … kept embassy … "
+            "Baghdad”",
+        ),
+        (
+            "The problem of multiplying two integers can be reduced to the problem of squaring "
+            "an integer.",
+            "The problem of squaring an integer can be reduced to the problem of multiplying two "
+            "integers.",
+            "the quote says “squaring … integers reduced to problem … multiplying two”, not "
+            "“multiplying two … integers reduced to problem … squaring”",
+        ),
+        (
+            "The mill exported cloth to Flanders and wool to Italy.",
+            "The mill exported wool to Flanders and cloth to Italy.",
+            "the quote says “wool … to Flanders … cloth”, not “cloth … to Flanders … wool”",
+        ),
+        # Opposites: a negation without a negation word.
+        (
+            "The library is open on public holidays.",
+            "The library is closed on public holidays.",
+            "the quote says “closed”, not “open”",
+        ),
+        (
+            "Larger instances will require less time to solve.",
+            "In particular, larger instances will require more time to solve.",
+            "the quote says “more”, not “less”",
+        ),
+        (
+            "The software is free for commercial use.",
+            "The software is free for non-commercial use.",
+            "the quote says “non-commercial”, not “commercial”",
+        ),
     ],
 )
 def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> None:
@@ -79,6 +131,57 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         ("Because Iraq backed Syria, it lost support.", "Iraq lost support as it backed Syria."),
         ("It works no matter which algorithm is used.", "It works whatever the algorithm used."),
         ("Both are members of one another's league.", "Both are members of each other's league."),
+        # Bounds and "not limited to" deny nothing; a word can deny what a negation did.
+        (
+            "Non-commercial use, such as research, is free.",
+            "It is free for non-commercial use, including but not limited to research.",
+        ),
+        (
+            "Minutes are published no later than a week afterwards.",
+            "The committee publishes its minutes within a week.",
+        ),
+        (
+            "Print is used only in CLIs.",
+            "Each module gets its own logger, and there is no print outside CLIs.",
+        ),
+        ("The indexer is unaware of FastAPI.", "The indexer knows nothing of FastAPI."),
+        (
+            "The platypus lays eggs instead of bearing live young.",
+            "The platypus lays eggs rather than giving birth to live young.",
+        ),
+        ("The shop is not open on Sundays.", "The shop is closed on Sundays."),  # negated opposite
+        ("The field is not required.", "The field is optional."),
+        ("Two fields are set.", "Both fields are set."),
+        # A passive whatever its participle; two clauses in the other order; a half in words.
+        (
+            "A password can be reset by the user on the login page.",
+            "Users can reset their password from the login page.",
+        ),
+        (
+            "The directory is built in a temporary location and then renamed, so it is written "
+            "atomically.",
+            "A directory is written atomically: it is built in a temporary directory, then "
+            "renamed.",
+        ),
+        (
+            "About 1.5 million Christians lived in Iraq.",
+            "Iraq had one and a half million Christians.",
+        ),
+        # Roles kept: the passive, a moved date, a reordered list, a noun for a verb.
+        (
+            "The treaty was signed by Iraq and Iran in 1975.",
+            "Iraq and Iran signed the treaty in 1975.",
+        ),
+        ("In 1975, Iraq and Iran signed the treaty.", "Iraq and Iran signed the treaty in 1975."),
+        (
+            "The mill exported cloth to Italy and wool to Flanders.",
+            "The mill exported wool to Flanders and cloth to Italy.",
+        ),
+        (
+            "Faiss is a library that efficiently clusters dense vectors and searches them by "
+            "similarity.",
+            "Faiss is a library for efficient similarity search and clustering of dense vectors.",
+        ),
     ],
 )
 def test_what_the_quote_says_passes(claim: str, quote: str) -> None:
@@ -90,3 +193,41 @@ def test_a_verbatim_claim_is_recognised_up_to_spacing_and_final_punctuation() ->
     assert is_verbatim("Iraq  is a member\nof the United Nations.", MEMBER)
     assert not is_verbatim("Iraq is a member of the United Nations since 1945.", MEMBER)
     assert not is_verbatim(".", MEMBER)
+
+
+def test_unmatched_words_are_the_claims_content_the_quote_does_not_repeat() -> None:
+    quote = "Iraq and Iran signed the treaty in 1975."
+    claim = "The Iraqi government signed the treaty in 1976 and pushed it aside."
+    assert unmatched(claim, quote) == [("government", 10), ("pushed", 51)]
+    assert unmatched("Iran signed it.", quote) == []
+    assert unmatched("", quote) == []
+
+
+def test_a_word_in_the_place_of_another_between_the_same_words_is_a_slot() -> None:
+    quote = "Volunteers planted 2,000 trees along the eastern bank of the river in April."
+    claim = "Volunteers planted 2,000 trees along the western bank of the river in April."
+    assert replaced(claim, quote) == [Slot((("western", 41),), (("eastern", 41),))]
+    # At the sentence's start, and two words for two.
+    assert replaced("Annoy is a library.", "Faiss is a library.") == [
+        Slot((("Annoy", 0),), (("Faiss", 0),))
+    ]
+    assert [
+        s.claimed for s in replaced("Write the phone number down.", "Write the email address down.")
+    ] == [(("phone", 10), ("number", 16))]
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote"),
+    [
+        # Not framed by the same words: a rewording of the sentence around the word.
+        ("Iraq and Iran agreed to the treaty in 1975.", "Iraq and Iran signed the treaty in 1975."),
+        # Another kind of word: a gerund for a plain one.
+        ("The bank kept growing in April.", "The bank kept quiet in April."),
+        # Three words reworded: a paraphrase, not a word put in another's place.
+        ("Bigger cases need far more time.", "Larger instances will require more time."),
+        # A negated word for a plain one.
+        ("The shop is not open on Sundays.", "The shop is closed on Sundays."),
+    ],
+)
+def test_no_slot_where_the_sentence_is_reworded(claim: str, quote: str) -> None:
+    assert replaced(claim, quote) == []

@@ -1,5 +1,6 @@
-"""The model judge, for real: it rejects each kind of perturbed claim, accepts faithful ones, and
-grounding with it drops what the citations do not say."""
+"""The support judges, for real (the bundled MiniLM's token states, the fine-tuned cross-encoder):
+the default checks judge rejects each kind of perturbed claim with a reason and accepts faithful
+ones, and grounding with it drops what the citations do not say."""
 
 from __future__ import annotations
 
@@ -64,44 +65,86 @@ FAITHFUL = {
 
 
 @pytest.fixture(scope="module")
-def judge() -> ModelJudge:
+def judge() -> ChecksJudge:
+    return ChecksJudge()
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelJudge:
     return ModelJudge()
 
 
-# What the model does not yet see (README, Grounding): strict, so a model that learns it fails
-# here until the mark goes.
-MISSED = pytest.mark.xfail(
-    strict=True, reason="the model misses most swapped roles and added content"
-)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [pytest.param(k, marks=MISSED) if k in ("swap", "added") else k for k in sorted(PERTURBED)],
-)
-def test_a_perturbed_claim_is_rejected_with_a_reason(judge: ModelJudge, kind: str) -> None:
+@pytest.mark.parametrize("kind", sorted(PERTURBED))
+def test_a_perturbed_claim_is_rejected_with_a_reason(judge: ChecksJudge, kind: str) -> None:
     (verdict,) = judge.judge([PERTURBED[kind]])
     assert not verdict.supported
     assert verdict.reason
 
 
 @pytest.mark.parametrize("kind", sorted(FAITHFUL))
-def test_a_faithful_claim_is_accepted(judge: ModelJudge, kind: str) -> None:
+def test_a_faithful_claim_is_accepted(judge: ChecksJudge, kind: str) -> None:
     (verdict,) = judge.judge([FAITHFUL[kind]])
     assert verdict.supported and verdict.reason is None
 
 
-def test_claims_are_judged_in_one_batch_in_order(judge: ModelJudge) -> None:
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        (
+            "swap",
+            "the quote says “probabilistic … Turing machine is … deterministic”, not "
+            "“deterministic … Turing machine is … probabilistic”",
+        ),
+        ("added", "the quote does not mention oil, embargo"),
+    ],
+)
+def test_the_reason_names_what_the_quote_does_not_say(
+    judge: ChecksJudge, kind: str, reason: str
+) -> None:
+    (verdict,) = judge.judge([PERTURBED[kind]])
+    assert verdict.reason == reason
+
+
+def test_one_reworded_word_is_tolerated_two_new_ones_are_not(judge: ChecksJudge) -> None:
+    quote = "Iraq and Iran signed the treaty in 1975."
+    verdicts = judge.judge(
+        [
+            ("Iraq and Iran agreed to the treaty in 1975.", quote),
+            ("Iraq and Iran signed the treaty in 1975 after a decade of border clashes.", quote),
+        ]
+    )
+    assert [v.supported for v in verdicts] == [True, False]
+    assert verdicts[1].reason == "the quote does not mention border, clashes"
+    assert 0 < verdicts[1].score < 1
+
+
+def test_claims_are_judged_in_one_batch_in_order(judge: ChecksJudge) -> None:
     pairs = [FAITHFUL["paraphrase"], PERTURBED["negation"], (BORDER[:40], BORDER)]
     verdicts = judge.judge(pairs)
     assert [v.supported for v in verdicts] == [True, False, True]
-    assert verdicts[2].score == 1.0  # verbatim: no model needed
+    assert verdicts[2].score == 1.0  # verbatim: nothing to compare
     assert judge.judge([]) == []
 
 
-def test_the_reason_says_what_the_quote_says(judge: ModelJudge) -> None:
+def test_the_reason_says_what_the_quote_says(judge: ChecksJudge) -> None:
     (verdict,) = judge.judge([("The border was approved in 1976.", BORDER)])
     assert verdict.reason == "the quote says 1975, not 1976"
+
+
+# What the cross-encoder does not yet see (README, Grounding): strict, so a model that learns it
+# fails here until the mark goes.
+MISSED = pytest.mark.xfail(strict=True, reason="the model misses most added content")
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=MISSED) if k == "added" else k for k in sorted(PERTURBED)]
+)
+def test_the_model_judge_rejects_what_the_checks_and_the_model_see(
+    model: ModelJudge, kind: str
+) -> None:
+    (verdict,) = model.judge([PERTURBED[kind]])
+    assert not verdict.supported
+    assert verdict.reason
 
 
 def _source(quote: str) -> Source:
@@ -110,7 +153,7 @@ def _source(quote: str) -> Source:
 
 
 def test_grounding_drops_a_negated_and_a_renumbered_claim_and_keeps_a_verbatim_one(
-    judge: ModelJudge,
+    judge: ChecksJudge,
 ) -> None:
     cited = (_source(BORDER),)
     draft = Draft(
@@ -134,14 +177,62 @@ def test_the_settings_choose_the_judge() -> None:
     assert isinstance(build_judge(Settings(_env_file=None)), ChecksJudge)  # type: ignore[call-arg]
 
 
-def test_the_default_judge_refuses_a_sentence_about_something_else() -> None:
+def test_the_default_judge_refuses_a_sentence_about_something_else(judge: ChecksJudge) -> None:
     quote = "The treaty was signed in 1975 by Iraq and Iran."
-    verdicts = ChecksJudge().judge(
+    verdicts = judge.judge(
         [
             ("Iraq and Iran signed the treaty in 1975.", quote),  # reordered: kept
             ("Iraq never signed the treaty.", quote),  # negation: a plain check
-            ("Fuad Hussein resigned to run for president.", quote),  # unrelated: the floor
+            ("Fuad Hussein resigned to run for president.", quote),  # unrelated: nothing said
         ]
     )
     assert [v.supported for v in verdicts] == [True, False, False]
     assert all(v.reason for v in verdicts[1:])
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "reason"),
+    [
+        (
+            "The integer factorization problem is that of finding the prime factorization of a "
+            "given polynomial.",
+            "The integer factorization problem is that of finding the prime factorization of a "
+            "given integer.",
+            "the quote says “integer”, not “polynomial”",
+        ),
+        (
+            "Photosynthesis converts light energy into chemical energy stored in starch.",
+            "Photosynthesis converts light energy into chemical energy stored in glucose.",
+            "the quote says “glucose”, not “starch”",
+        ),
+        (
+            "Backups are taken every week and kept for thirty days.",
+            "Backups are taken every night and kept for thirty days.",
+            "the quote says “night”, not “week”",
+        ),
+        (
+            "The committee publishes its minutes within a day.",
+            "The committee publishes its minutes within a week.",
+            "the quote says “week”, not “day”",
+        ),
+        (
+            "Annoy is a library for efficient similarity search.",
+            "Faiss is a library for efficient similarity search.",
+            "the quote says “Faiss”, not “Annoy”",
+        ),
+    ],
+)
+def test_a_word_put_in_the_place_of_another_is_a_change(
+    judge: ChecksJudge, claim: str, quote: str, reason: str
+) -> None:
+    (verdict,) = judge.judge([(claim, quote)])
+    assert not verdict.supported
+    assert verdict.reason == reason
+
+
+def test_a_near_synonym_in_the_place_of_a_word_is_a_rewording(judge: ChecksJudge) -> None:
+    quote = "In particular, larger instances will require more time to solve."
+    (verdict,) = judge.judge(
+        [("In particular, bigger instances will require more time to solve.", quote)]
+    )
+    assert verdict.supported

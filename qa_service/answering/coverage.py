@@ -1,0 +1,252 @@
+"""(claim, quote) -> the claim's content words that have no counterpart in the quote.
+
+The checks judge's test for added content. A counterpart is the same stem or name
+(`contradictions.unmatched`), or a quote word that the bundled MiniLM, reading both sentences,
+places close to the claim word in context (cosine of their token states at least
+`COUNTERPART_COSINE`): "visit" finds "trip", "pledged" finds "committed", "embargo" finds nothing.
+The token encoder is the bundled model's transformer exported to ONNX (int8) once, on first use,
+and cached by model and recipe beside the query encoders; serving it needs no PyTorch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.embedding import hash_model_files, resolve_model_path
+from indexer.settings import BUNDLED_MODEL
+from qa_service.answering.contradictions import other_units, replaced, unmatched
+from qa_service.answering.support_model import SupportModelError
+
+logger = logging.getLogger(__name__)
+
+# A claim word counts as said when some quote word's token state is at least this close to its
+# own: faithful rewordings mostly score above it ("visit"/"trip", "started"/"initiated"), added
+# facts below ("embargo", "drought"). On the support benchmark (`rag-eval support`), 0.45 keeps
+# 93% of faithful claims and refuses 72% of added content; 0.40 keeps 94% and refuses 65%. The
+# figure belongs to the bundled model's token states, whatever RAG_EMBEDDING_MODEL says.
+COUNTERPART_COSINE = 0.45
+RECIPE = "last hidden state, opset 17; int8: MatMul weights, per channel, QInt8"
+_MAX_PIECES = 256
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
+# A word the claim puts where its quote has another, between the same words, is a rewording when
+# the bundled MiniLM, reading each word alone or in its sentence, places the two at least this
+# close ("bigger"/"larger" 0.94 alone, "obtain"/"get" 0.71), and a change when both fall below
+# ("integer"/"polynomial" 0.14 alone, "week"/"night" 0.20 alone and 0.40 in context,
+# "starch"/"glucose" 0.29 and 0.35). Only such a slot is judged so: a wider rewording reads each
+# claim word in context against the whole quote (COUNTERPART_COSINE).
+SYNONYM_COSINE = 0.55
+_CACHED_WORDS = 4096
+
+
+@dataclass(frozen=True)
+class WordState:
+    text: str
+    start: int
+    end: int
+    vector: npt.NDArray[np.float32]  # the mean of its word pieces' last-layer states, unit length
+
+
+class TokenEncoder:
+    """The bundled MiniLM in an onnxruntime session: a text in, each word's state out."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = resolve_model_path(BUNDLED_MODEL)
+        onnx_file = export_token_encoder(model_path, cache_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
+            raise SupportModelError(
+                f"cannot load the support judge's token encoder {onnx_file} ({error}): delete "
+                "it and start again to export it anew, or set RAG_SUPPORT_JUDGE=lexical"
+            ) from error
+        self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(_MAX_PIECES)
+
+    def words(self, text: str) -> list[WordState]:
+        """Each word of `text` with its state in context (words past the model's reach have
+        none and are left out). One text per call: int8 quantises a call's activations with one
+        scale, so in a batch a text's states would depend on its neighbours."""
+        encoding = self._tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        (states,) = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        tokens = np.asarray(states, dtype=np.float32)[0]
+        pieces = [(i, start, end) for i, (start, end) in enumerate(encoding.offsets) if end > start]
+        found = []
+        for match in _WORD.finditer(text):
+            rows = [i for i, start, end in pieces if start >= match.start() and end <= match.end()]
+            if rows:
+                vector = tokens[rows].mean(axis=0)
+                vector /= np.linalg.norm(vector) or 1.0
+                found.append(WordState(match.group(), match.start(), match.end(), vector))
+        return found
+
+
+class Coverage:
+    """What of a claim its quote says, word by word."""
+
+    def __init__(self, encoder: TokenEncoder) -> None:
+        self._encoder = encoder
+        self._quotes: OrderedDict[str, list[WordState]] = OrderedDict()
+        self._alone: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+
+    def changed(self, claim: str, quote: str) -> str | None:
+        """Why the claim is not the quote's statement with a word or two reworded: it puts other
+        words in their place, close neither alone nor in context ("the quote says “integer”,
+        not “polynomial”")."""
+        slots = replaced(claim, quote)
+        if not slots:
+            return None
+        claim_states, quote_states = self._encoder.words(claim), self._quote_states(quote)
+        for slot in slots:
+            pairs = [(c, q) for c in slot.claimed for q in slot.said]
+            alone = max(
+                float(self._word_alone(c) @ self._word_alone(q)) for (c, _), (q, _) in pairs
+            )
+            near = max(
+                float(_state_at(claim_states, c) @ _state_at(quote_states, q))
+                for (_, c), (_, q) in pairs
+            )
+            units = any(other_units(c, q) for (c, _), (q, _) in pairs)
+            if units or max(alone, near) < SYNONYM_COSINE:
+                said = " ".join(word for word, _ in slot.said)
+                claimed = " ".join(word for word, _ in slot.claimed)
+                return f"the quote says “{said}”, not “{claimed}”"
+        return None
+
+    def _word_alone(self, word: str) -> npt.NDArray[np.float32]:
+        key = word.lower()
+        if key not in self._alone:
+            states = self._encoder.words(key)
+            self._alone[key] = states[0].vector if states else np.zeros(1, dtype=np.float32)
+            if len(self._alone) > _CACHED_WORDS:
+                self._alone.popitem(last=False)
+        self._alone.move_to_end(key)
+        return self._alone[key]
+
+    def unsaid(self, claim: str, quote: str) -> list[str]:
+        """The claim's content words (as written, in order) that the quote has no counterpart
+        for. Figures are left to the plain checks."""
+        candidates = unmatched(claim, quote)
+        if not candidates:
+            return []
+        quote_states = self._quote_states(quote)
+        if not quote_states:
+            return list(dict.fromkeys(word for word, _ in candidates))
+        matrix = np.stack([state.vector for state in quote_states])
+        states = self._encoder.words(claim)
+        unsaid = []
+        for word, offset in candidates:
+            state = next((s for s in states if s.start <= offset < s.end), None)
+            if state is None or float((matrix @ state.vector).max()) < COUNTERPART_COSINE:
+                unsaid.append(word)
+        return list(dict.fromkeys(unsaid))
+
+    def _quote_states(self, quote: str) -> list[WordState]:
+        if quote in self._quotes:
+            self._quotes.move_to_end(quote)
+            return self._quotes[quote]
+        states = self._encoder.words(quote)
+        self._quotes[quote] = states
+        if len(self._quotes) > _CACHED_QUOTES:
+            self._quotes.popitem(last=False)
+        return states
+
+
+def _state_at(states: list[WordState], offset: int) -> npt.NDArray[np.float32]:
+    """The state of the word at a character offset (none past the model's reach: zeros)."""
+    found = next((s.vector for s in states if s.start <= offset < s.end), None)
+    return np.zeros(1, dtype=np.float32) if found is None else found
+
+
+def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:
+    """The int8 ONNX file of the model's token states, exported unless cached (deterministic:
+    the same model, recipe and library versions give the same bytes)."""
+    versions = {name: metadata.version(name) for name in ("torch", "transformers", "onnxruntime")}
+    recipe = json.dumps({"recipe": RECIPE, "versions": versions}, sort_keys=True)
+    key = f"{hash_model_files(model_path)[:16]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
+    target = cache_dir / key / "tokens-int8.onnx"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+        fp32 = Path(staging) / "tokens-fp32.onnx"
+        try:
+            _export_fp32(model_path, fp32)
+        except ImportError as error:
+            raise SupportModelError(
+                f"exporting the support judge's token encoder needs PyTorch ({error}): install "
+                "the project (make setup) or set RAG_SUPPORT_JUDGE=lexical"
+            ) from error
+        int8 = Path(staging) / target.name
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(
+            fp32,
+            int8,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+        os.replace(int8, target)
+    return target
+
+
+def _export_fp32(model_path: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    class Tokens(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            output = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            )
+            states: torch.Tensor = output.last_hidden_state
+            return states
+
+    logger.info("exporting the support judge's token encoder to ONNX (once; in %s)", target)
+    model = Tokens(AutoModel.from_pretrained(str(model_path))).eval()
+    example = torch.ones((1, 8), dtype=torch.int64)
+    axes = {0: "batch", 1: "tokens"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the tracer warns about shape checks it folds; benign
+        torch.onnx.export(
+            model,
+            (example, torch.ones_like(example)),
+            str(target),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["states"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "states": axes},
+            opset_version=17,
+            dynamo=False,
+        )
