@@ -99,6 +99,8 @@ _ORDERED = re.compile(r"^\s*(?:\d{1,3}|[a-zA-Z])[.)]\s+|^\s*\(\w{1,4}\)\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _QUOTE = re.compile(r"^\s*>\s?")
+# Closing brackets and quotes the segmenter may put at the start of the next sentence.
+_CLOSERS = re.compile(r"^[)\]}\"'”’»]+(?=\s|$)")
 _END_OF_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
 # A block whose lines are all this short (characters) was wrapped by hand or by a tool.
 WRAP_WIDTH = 100
@@ -165,7 +167,7 @@ def _starts_block(line: str) -> bool:
 class DefaultAnalyzer:
     """English text, plain or lightly marked up (Markdown, MediaWiki, reStructuredText)."""
 
-    info = AnalyzerInfo(name="default-en", version=1)
+    info = AnalyzerInfo(name="default-en", version=2)
 
     # ----- structure -------------------------------------------------------------------------
 
@@ -356,7 +358,10 @@ class DefaultAnalyzer:
         body = text[start:end]
         if _TABLE_ROW.match(body):
             return [trim_span(text, start, end)] if _display(body) else []
-        flat = body.replace("\n", " ")  # same length: offsets in `flat` are offsets in `body`
+        # The segmenter reads the unit with its white space collapsed ("brackets!)  The" ends a
+        # sentence only as "brackets!) The"); `where` maps its offsets back into `body`.
+        flat, where = _collapsed(body)
+        code = [(m.start(), m.end()) for m in _CODE.finditer(flat)]
         spans: list[tuple[int, int]] = []
         cursor = 0
         for piece in _segmenter().segment(flat):
@@ -368,14 +373,22 @@ class DefaultAnalyzer:
                     found = flat.index(rest, cursor)
                     spans.append((found, found + len(rest)))
                 break
-            if (
-                spans and found == spans[-1][1] and sentence[0].islower()
-            ):  # "display:none!important"
+            closing = _CLOSERS.match(sentence)
+            if spans and closing:  # "brackets!" + ") The ...": the bracket closes the one before
+                spans[-1] = (spans[-1][0], found + closing.end())
+                rest = sentence[closing.end() :]
+                sentence = rest.lstrip()
+                found += closing.end() + len(rest) - len(sentence)
+                if not sentence:
+                    cursor = spans[-1][1]
+                    continue
+            if spans and _goes_on(flat, spans[-1][1], found, code):
                 spans[-1] = (spans[-1][0], found + len(sentence))
             else:
                 spans.append((found, found + len(sentence)))
             cursor = found + len(sentence)
-        return [(start + s, start + e) for s, e in spans if _display(body[s:e])]
+        kept = [(where[s], where[e - 1] + 1) for s, e in spans]
+        return [(start + s, start + e) for s, e in kept if _display(body[s:e])]
 
     # ----- display and terms -----------------------------------------------------------------
 
@@ -406,6 +419,31 @@ def _soft_break(line: str, following: str, wrapped: bool, width: int) -> bool:
     if not ends_sentence and following.lstrip()[:1].islower():
         return True  # the sentence plainly goes on
     return wrapped and not (ends_sentence and len(line.rstrip()) < _SHORT_LINE * width)
+
+
+def _collapsed(body: str) -> tuple[str, list[int]]:
+    """`body` with each run of white space made one space, and where each character came from."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(body):
+        if char.isspace():
+            if chars and chars[-1] == " ":
+                continue
+            char = " "
+        chars.append(char)
+        where.append(i)
+    return "".join(chars), where
+
+
+def _goes_on(flat: str, previous_end: int, start: int, code: list[tuple[int, int]]) -> bool:
+    """Whether a segmenter's break between `previous_end` and `start` is inside a sentence.
+
+    A mark inside a word ("display:none!important", 're.compile("x").search') or inside a code
+    span (`` `os.path. Join` ``) never ends a sentence.
+    """
+    if start == previous_end and flat[start : start + 1].islower():
+        return True
+    return any(a < previous_end and start < b for a, b in code)
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:

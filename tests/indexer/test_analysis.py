@@ -86,6 +86,42 @@ def test_no_sentence_ends_at_a_mark_inside_a_word() -> None:
     assert _sentences(missing_space) == ['They said "no peace".', "During the war, it held."]
 
 
+def test_a_bracketed_exclamation_ends_its_sentence_whatever_the_spacing() -> None:
+    wrapped = (
+        "   replaced with your own identifying information. (Don't include\n"
+        "   the brackets!)  The text should be enclosed in the appropriate\n"
+        "   comment syntax.\n"
+    )
+    assert _sentences(wrapped) == [
+        "replaced with your own identifying information.",
+        "(Don't include the brackets!)",
+        "The text should be enclosed in the appropriate comment syntax.",
+    ]
+    # The segmenter puts the bracket at the start of the next piece: it closes the one before.
+    assert _sentences("Do not include the brackets!)  The text follows.") == [
+        "Do not include the brackets!)",
+        "The text follows.",
+    ]
+
+
+def test_a_dot_inside_code_or_a_call_never_ends_a_sentence() -> None:
+    text = (
+        'Prefer methods such as `str.lower` or `re.compile("pattern").search`.\n'
+        'Write re.compile("pattern").search without quotes. Use `os.path. Join` here.\n'
+    )
+    assert _sentences(text) == [
+        'Prefer methods such as str.lower or re.compile("pattern").search.',
+        'Write re.compile("pattern").search without quotes.',
+        "Use os.path. Join here.",
+    ]
+
+
+def test_sentence_spans_point_into_text_with_runs_of_white_space() -> None:
+    text = "First   one.    Second\n\t one!  "
+    spans = A.sentences(text, 0, len(text))
+    assert [text[s:e] for s, e in spans] == ["First   one.", "Second\n\t one!"]
+
+
 def test_markdown_is_displayed_without_markup_and_spans_keep_the_original() -> None:
     text = (
         "| Variable | Default |\n| --- | --- |\n| `RAG_ABSTAIN_BELOW` | 0.4 |\n\n"
@@ -114,5 +150,5 @@ def test_terms_are_stemmed_without_stop_words_and_keep_numbers_whole() -> None:
 
 def test_an_index_names_its_analyser_by_name_and_version() -> None:
     assert analyzer_for(A.info) is A
-    with pytest.raises(LookupError, match="at version 1, not 7"):
+    with pytest.raises(LookupError, match=f"at version {A.info.version}, not 7"):
         analyzer_for(AnalyzerInfo(A.info.name, 7))
