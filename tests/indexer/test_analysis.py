@@ -152,3 +152,52 @@ def test_an_index_names_its_analyser_by_name_and_version() -> None:
     assert analyzer_for(A.info) is A
     with pytest.raises(LookupError, match=f"at version {A.info.version}, not 7"):
         analyzer_for(AnalyzerInfo(A.info.name, 7))
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("How many soldiers died?", "number"),
+        ("What share of the budget went to books?", "number"),
+        ("When did the war end?", "date"),
+        ("In what year did it end?", "date"),
+        ("When is the index considered stale?", None),  # a condition, not a date
+        ("Who leads the council?", "name"),
+        ("And where is the museum?", "place"),
+        ("Which licence covers the fork?", "thing"),
+        ("What is a predicate?", None),  # a definition: a whole sentence answers it
+        ("Why was the roof repair postponed?", None),
+    ],
+)
+def test_what_a_question_asks_for(question: str, asked: str | None) -> None:
+    assert A.asked_for(question) == asked
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity", "date"),
+    [
+        ("Turkey sent 1500 soldiers across the border", True, False),
+        ("some 2000 km of pipeline and 2000 people", True, False),
+        ("the 2003 invasion of the country", False, True),  # a singular word: a year
+        ("in 1990 against Iran, and in the 1980s", False, True),
+        ("On 29 January 2002 it was signed", False, True),
+        ("it measures 1,458 kilometers", True, False),
+        ("early in the 21st century", False, True),  # an ordinal counts nothing
+        ("three ministers resigned", True, False),
+        ("thousands of refugees", True, False),
+        ("one of the founding members", False, False),
+        ("no one came", False, False),
+        ("the third country to sign", False, False),
+    ],
+)
+def test_years_quantities_and_number_words(text: str, quantity: bool, date: bool) -> None:
+    assert A.holds("number", text) is quantity
+    assert A.holds("date", text) is date
+
+
+def test_date_spans_names_and_numerals() -> None:
+    text = "On 29 January 2002, 1500 soldiers left; in the 1990s they had come."
+    assert [text[s:e] for s, e in A.date_spans(text)] == ["29 January 2002", "1990s"]
+    question = "Who leads the Ministry of Interior? Ask Iraq"
+    assert [question[s:e] for s, e in A.names(question)] == ["Ministry", "Interior", "Iraq"]
+    assert A.numerals("It is 1,458 km, or 2.5 times") == ["1458", "2.5"]

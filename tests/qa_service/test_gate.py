@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from eval.corpora import get_corpus
+from indexer.analysis import holds
 from indexer.building import build_index
 from qa_service.answering import AnswerContext
 from qa_service.answering.calibration import (
@@ -19,7 +20,6 @@ from qa_service.answering.calibration import (
     gate_setup,
     load_table,
 )
-from qa_service.answering.evidence import holds
 from qa_service.answering.gate import FEATURES, TOPIC_FEATURES, GateModel, Logistic
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
