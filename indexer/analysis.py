@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal, Protocol
 
@@ -237,7 +237,9 @@ class DefaultAnalyzer:
         title = self._plain_title(lines, code)
         if title is not None and not any(h.start == title.start for h in found):
             found.append(title)
-        return sorted(found, key=lambda h: h.start)
+        # A title is shown as text: "Integrating `GroupedMetadata`" without its backticks.
+        shown = [replace(h, title=_display(h.title) or h.title) for h in found]
+        return sorted(shown, key=lambda h: h.start)
 
     @staticmethod
     def _plain_title(lines: list[_Line], code: set[int]) -> Heading | None:

@@ -36,6 +36,11 @@ def test_heading_styles(text: str, expected: list[tuple[int, str]]) -> None:
     assert _titles(text) == expected
 
 
+def test_heading_titles_are_shown_without_inline_markup() -> None:
+    text = "# The `Doc` type\n\n## Using **bold** and [links](https://x.org)\n\nText.\n"
+    assert _titles(text) == [(1, "The Doc type"), (2, "Using bold and links")]
+
+
 def test_an_underline_alone_is_never_a_heading() -> None:
     text = "Some text here.\n\n==============\n\nMore text.\n"
     assert _titles(text) == []
