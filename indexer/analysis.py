@@ -498,16 +498,16 @@ def _soft_break(line: str, following: str, wrapped: bool, width: int) -> bool:
 
 def _collapsed(body: str) -> tuple[str, list[int]]:
     """`body` with each run of white space made one space, and where each character came from."""
-    chars: list[str] = []
+    pieces: list[str] = []
     where: list[int] = []
-    for i, char in enumerate(body):
-        if char.isspace():
-            if chars and chars[-1] == " ":
-                continue
-            char = " "
-        chars.append(char)
-        where.append(i)
-    return "".join(chars), where
+    done = 0
+    for run in _SPACES.finditer(body):
+        pieces += [body[done : run.start()], " "]
+        where += [*range(done, run.start()), run.start()]
+        done = run.end()
+    pieces.append(body[done:])
+    where += range(done, len(body))
+    return "".join(pieces), where
 
 
 def _goes_on(flat: str, previous_end: int, start: int, code: list[tuple[int, int]]) -> bool:
