@@ -138,6 +138,8 @@ _ORDERED = re.compile(r"^\s*(?:\d{1,3}|[a-zA-Z])[.)]\s+|^\s*\(\w{1,4}\)\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _QUOTE = re.compile(r"^\s*>\s?")
+# The mark a sentence ends with, and the brackets and quotes that close it.
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 # Closing brackets and quotes the segmenter may put at the start of the next sentence.
 _CLOSERS = re.compile(r"^[)\]}\"'”’»]+(?=\s|$)")
 _END_OF_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
@@ -513,9 +515,13 @@ def _collapsed(body: str) -> tuple[str, list[int]]:
 def _goes_on(flat: str, previous_end: int, start: int, code: list[tuple[int, int]]) -> bool:
     """Whether a segmenter's break between `previous_end` and `start` is inside a sentence.
 
-    A mark inside a word ("display:none!important", 're.compile("x").search') or inside a code
-    span (`` `os.path. Join` ``) never ends a sentence.
+    A sentence ends at its mark: the segmenter also breaks before what looks like a list item
+    ("we provide MinLen(x) and MaxLen(y)" after "MinLen"). A mark inside a word
+    ("display:none!important", 're.compile("x").search') or inside a code span
+    (`` `os.path. Join` ``) never ends a sentence.
     """
+    if not _TERMINAL.search(flat, 0, previous_end):
+        return True
     if start == previous_end and flat[start : start + 1].islower():
         return True
     return any(a < previous_end and start < b for a, b in code)

@@ -33,6 +33,8 @@ def test_answers_split_where_the_service_splits_its_sentences() -> None:
     assert [(s.plain, s.markers) for s in call] == [
         ('Avoid lambdas in favor of re.compile("pattern").search.', (1,))
     ]
+    listed = split_sentences("We provide MinLen(x) and MaxLen(y) which bound it [1].")
+    assert [s.markers for s in listed] == [(1,)]
     bracket = split_sentences("(Don't include the brackets [1]!) The text is enclosed [1].")
     assert [(s.plain, s.markers) for s in bracket] == [
         ("(Don't include the brackets!)", (1,)),

@@ -121,6 +121,18 @@ def test_a_dot_inside_code_or_a_call_never_ends_a_sentence() -> None:
     ]
 
 
+def test_a_sentence_ends_only_at_its_mark() -> None:
+    # The segmenter breaks before "(x)" as if it opened a list item; shown without its
+    # backticks, the sentence must still be one.
+    text = "We also provide `MinLen(x)` and `MaxLen(y)` which bound the length. Then more.\n"
+    assert _sentences(text) == [
+        "We also provide MinLen(x) and MaxLen(y) which bound the length.",
+        "Then more.",
+    ]
+    shown = _sentences(text)[0]
+    assert _sentences(shown) == [shown]
+
+
 def test_sentence_spans_point_into_text_with_runs_of_white_space() -> None:
     text = "First   one.    Second\n\t one!  "
     spans = A.sentences(text, 0, len(text))
