@@ -1,19 +1,23 @@
 """Text analysis, used at every stage from corpus loading to the query: the one place that knows
 how a document's text is structured (headings), where its sentences are, what of it is markup
-(cleaned for display and embedding, while offsets keep pointing into the original text), and
-which terms it holds (tokens, stop words, stemming).
+(cleaned for display and embedding, while offsets keep pointing into the original text),
+which terms it holds (tokens, stop words, stemming), and what a question asks for and where a
+text holds it (quantities, years and dates, names).
 
 The loader finds sections with `headings`; the chunker takes sentences from `sentences` and
-what it embeds from `display`; BM25, answering and the query use `terms`. The analyser's name
-and version are recorded in the index manifest, and an index made by another version is refused.
+what it embeds from `display`; BM25, answering and the query use `terms`; answering reads the
+question with `asked_for` and `names` and the sentences with `holds` and `date_spans`. The
+analyser's name and version are recorded in the index manifest, and an index made by another
+version is refused.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
+from typing import Literal, Protocol
 
 import pysbd
 import Stemmer
@@ -23,10 +27,17 @@ __all__ = [
     "DEFAULT_ANALYZER",
     "STOPWORDS",
     "AnalyzerInfo",
+    "AnswerType",
+    "Asked",
     "DefaultAnalyzer",
     "Heading",
     "TextAnalyzer",
     "analyzer_for",
+    "asked_for",
+    "expected_answer_type",
+    "has_quantity",
+    "holds",
+    "name_terms",
     "terms",
     "trim_span",
 ]
@@ -47,6 +58,12 @@ class AnalyzerInfo:
 
     name: str
     version: int
+
+
+# What a question asks for: a number and a date are what a sentence must hold to answer it
+# (`AnswerType`); a name, a place or a thing only shape the short answer.
+AnswerType = Literal["number", "date"]
+Asked = Literal["number", "date", "name", "place", "thing"]
 
 
 class TextAnalyzer(Protocol):
@@ -71,9 +88,31 @@ class TextAnalyzer(Protocol):
         """Lower-cased, stemmed content terms of `text`, stop words dropped, in order."""
         ...
 
+    def asked_for(self, question: str) -> Asked | None:
+        """The kind of answer a fact question asks for; None for why/how/yes-no questions."""
+        ...
+
+    def holds(self, answer_type: AnswerType, text: str) -> bool:
+        """Whether `text` holds an answer of that type: a quantity, or a date."""
+        ...
+
+    def names(self, text: str) -> list[tuple[int, int]]:
+        """[start, end) spans of the names of `text`: runs of capitalised words, not its first
+        word nor a sentence's."""
+        ...
+
+    def date_spans(self, text: str) -> list[tuple[int, int]]:
+        """[start, end) spans of the dates of `text`: "4 July 1776", "March 2003", "the 1980s"."""
+        ...
+
+    def numerals(self, text: str) -> list[str]:
+        """The numerals of `text`, without thousands separators ("1,458" -> "1458")."""
+        ...
+
 
 # Numbers keep their inner separators ("1,458" -> "1458", "2.5"); words are runs of letters/digits.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
+_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(rf"{_NUMERAL.pattern}|[^\W_]+")
 # Lucene's English list plus the words questions are made of: they say nothing about the topic.
 STOPWORDS = frozenset(
     """a an and are as at be but by for if in into is it no not of on or such that the their then
@@ -99,6 +138,10 @@ _ORDERED = re.compile(r"^\s*(?:\d{1,3}|[a-zA-Z])[.)]\s+|^\s*\(\w{1,4}\)\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _QUOTE = re.compile(r"^\s*>\s?")
+# The mark a sentence ends with, and the brackets and quotes that close it.
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+# Closing brackets and quotes the segmenter may put at the start of the next sentence.
+_CLOSERS = re.compile(r"^[)\]}\"'”’»]+(?=\s|$)")
 _END_OF_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
 # A block whose lines are all this short (characters) was wrapped by hand or by a tool.
 WRAP_WIDTH = 100
@@ -165,7 +208,7 @@ def _starts_block(line: str) -> bool:
 class DefaultAnalyzer:
     """English text, plain or lightly marked up (Markdown, MediaWiki, reStructuredText)."""
 
-    info = AnalyzerInfo(name="default-en", version=1)
+    info = AnalyzerInfo(name="default-en", version=2)
 
     # ----- structure -------------------------------------------------------------------------
 
@@ -196,7 +239,9 @@ class DefaultAnalyzer:
         title = self._plain_title(lines, code)
         if title is not None and not any(h.start == title.start for h in found):
             found.append(title)
-        return sorted(found, key=lambda h: h.start)
+        # A title is shown as text: "Integrating `GroupedMetadata`" without its backticks.
+        shown = [replace(h, title=_display(h.title) or h.title) for h in found]
+        return sorted(shown, key=lambda h: h.start)
 
     @staticmethod
     def _plain_title(lines: list[_Line], code: set[int]) -> Heading | None:
@@ -356,7 +401,10 @@ class DefaultAnalyzer:
         body = text[start:end]
         if _TABLE_ROW.match(body):
             return [trim_span(text, start, end)] if _display(body) else []
-        flat = body.replace("\n", " ")  # same length: offsets in `flat` are offsets in `body`
+        # The segmenter reads the unit with its white space collapsed ("brackets!)  The" ends a
+        # sentence only as "brackets!) The"); `where` maps its offsets back into `body`.
+        flat, where = _collapsed(body)
+        code = [(m.start(), m.end()) for m in _CODE.finditer(flat)]
         spans: list[tuple[int, int]] = []
         cursor = 0
         for piece in _segmenter().segment(flat):
@@ -368,14 +416,22 @@ class DefaultAnalyzer:
                     found = flat.index(rest, cursor)
                     spans.append((found, found + len(rest)))
                 break
-            if (
-                spans and found == spans[-1][1] and sentence[0].islower()
-            ):  # "display:none!important"
+            closing = _CLOSERS.match(sentence)
+            if spans and closing:  # "brackets!" + ") The ...": the bracket closes the one before
+                spans[-1] = (spans[-1][0], found + closing.end())
+                rest = sentence[closing.end() :]
+                sentence = rest.lstrip()
+                found += closing.end() + len(rest) - len(sentence)
+                if not sentence:
+                    cursor = spans[-1][1]
+                    continue
+            if spans and _goes_on(flat, spans[-1][1], found, code):
                 spans[-1] = (spans[-1][0], found + len(sentence))
             else:
                 spans.append((found, found + len(sentence)))
             cursor = found + len(sentence)
-        return [(start + s, start + e) for s, e in spans if _display(body[s:e])]
+        kept = [(where[s], where[e - 1] + 1) for s, e in spans]
+        return [(start + s, start + e) for s, e in kept if _display(body[s:e])]
 
     # ----- display and terms -----------------------------------------------------------------
 
@@ -386,6 +442,40 @@ class DefaultAnalyzer:
         words = [m.group().replace(",", "") for m in _TOKEN.finditer(text.lower())]
         kept = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
         return list(_stemmer().stemWords(kept))
+
+    # ----- questions and what answers them ----------------------------------------------------
+
+    def asked_for(self, question: str) -> Asked | None:
+        if _ASKS_NUMBER.search(question):
+            return "number"
+        if _ASKS_DATE.search(question):
+            return "date"
+        if _ASKS_NAME.search(question):
+            return "name"
+        if _ASKS_PLACE.search(question):
+            return "place"
+        if _ASKS_THING.search(question) and not _ASKS_DEFINITION.match(question):
+            return "thing"
+        return None
+
+    def holds(self, answer_type: AnswerType, text: str) -> bool:
+        if answer_type == "number":
+            return _has_quantity(text)
+        return bool(_DATE.search(text)) or next(_years(text), None) is not None
+
+    def names(self, text: str) -> list[tuple[int, int]]:
+        return [match.span() for match in _NAME.finditer(text)]
+
+    def date_spans(self, text: str) -> list[tuple[int, int]]:
+        years = {(m.start(), m.end()) for m in _years(text)}
+        return [
+            m.span()
+            for m in _DATE_SPAN.finditer(text)
+            if not _YEAR_ONLY.fullmatch(m.group()) or m.span() in years
+        ]
+
+    def numerals(self, text: str) -> list[str]:
+        return [match.group().replace(",", "") for match in _NUMERAL.finditer(text)]
 
 
 def _after(line: _Line) -> int:
@@ -406,6 +496,35 @@ def _soft_break(line: str, following: str, wrapped: bool, width: int) -> bool:
     if not ends_sentence and following.lstrip()[:1].islower():
         return True  # the sentence plainly goes on
     return wrapped and not (ends_sentence and len(line.rstrip()) < _SHORT_LINE * width)
+
+
+def _collapsed(body: str) -> tuple[str, list[int]]:
+    """`body` with each run of white space made one space, and where each character came from."""
+    pieces: list[str] = []
+    where: list[int] = []
+    done = 0
+    for run in _SPACES.finditer(body):
+        pieces += [body[done : run.start()], " "]
+        where += [*range(done, run.start()), run.start()]
+        done = run.end()
+    pieces.append(body[done:])
+    where += range(done, len(body))
+    return "".join(pieces), where
+
+
+def _goes_on(flat: str, previous_end: int, start: int, code: list[tuple[int, int]]) -> bool:
+    """Whether a segmenter's break between `previous_end` and `start` is inside a sentence.
+
+    A sentence ends at its mark: the segmenter also breaks before what looks like a list item
+    ("we provide MinLen(x) and MaxLen(y)" after "MinLen"). A mark inside a word
+    ("display:none!important", 're.compile("x").search') or inside a code span
+    (`` `os.path. Join` ``) never ends a sentence.
+    """
+    if not _TERMINAL.search(flat, 0, previous_end):
+        return True
+    if start == previous_end and flat[start : start + 1].islower():
+        return True
+    return any(a < previous_end and start < b for a, b in code)
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -442,6 +561,133 @@ def _display(text: str) -> str:
     return _SPACES.sub(" ", flat).strip()
 
 
+# ----- question patterns ---------------------------------------------------------------------
+
+_ASKS_NUMBER = re.compile(
+    r"\b(how (many|much|long|short|large|big|small|far|old|tall|high|wide|deep|heavy|often)|"
+    r"what (share|percentage|proportion|number|"
+    r"amount|value|size|sum)|(number|percentage|share|value|amount|cost|size) of)\b",
+    re.IGNORECASE,
+)
+# "When did...", "since when", "in what year": not "what happened when fires broke out", and
+# not "when is the index stale?" either: a present-tense "when" asks for a condition as often
+# as for a date.
+_ASKS_DATE = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?when\b(?!\s+(?:is|are|does|do|can|could|should|will|would|"
+    r"must|may|might|shall)\b)|\b(?:since|until|till) when\b|"
+    r"\b(?:what|which) (?:year|date|month|decade|century|time)\b|\bdate of\b",
+    re.IGNORECASE,
+)
+# The others are read from the question's first words (after "and", "so", "but").
+_ASKS_NAME = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:who|whom|whose)\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\W*(?:(?:and|but|so)\s+)?where\b", re.IGNORECASE)
+_ASKS_THING = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?(?:what|which)\b|\b(?:what|which)\W*$"
+    r"|\b(?:what|which) \w+ (?:is|was|are|were|did|does)\b"
+    r"|^\W*(?:in|on|at|by|from|to|for|of|with) (?:what|which)\b|^\W*name\b"
+    r"|\b(?:of|as|is|are|was|were|by|in|on|to|for) (?:what|which)\b",
+    re.IGNORECASE,
+)
+# "What is X?" asks for a definition (a whole sentence), not a phrase.
+_ASKS_DEFINITION = re.compile(
+    r"^\W*what (?:is|are|was|were) (?:a |an |the )?[\w-]+(?: [\w-]+)?\W*$", re.IGNORECASE
+)
+
+MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# Dates other than a bare year, which `_years` reads in its context.
+_DATE = re.compile(
+    rf"\b{MONTH}\b|\b\d{{1,4}} ?(?:BC|BCE|AD|CE)\b|\b\d{{1,2}}(?:st|nd|rd|th) century\b"
+)
+_DATE_SPAN = re.compile(
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? )?{MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,? \d{{3,4}}\b)?"
+    r"|\b\d{1,4} ?(?:BC|BCE|AD|CE)\b|\b\d{1,2}(?:st|nd|rd|th) century\b|\b(?:1[0-9]|20)[0-9]{2}s?\b"
+)
+_YEAR_ONLY = re.compile(r"(?:1[0-9]|20)[0-9]{2}s?")
+_YEAR_LIKE = re.compile(r"(?<![\d.,])\b(?:1[0-9]|20)[0-9]{2}(s)?\b(?![.,]\d)")
+_ORDINAL = re.compile(r"st|nd|rd|th\b")
+_DAY_BEFORE_MONTH = re.compile(rf"\d{{1,2}}(?:st|nd|rd|th)? {MONTH}")
+_MONTH_BEFORE_DAY = re.compile(rf"{MONTH} $")
+# A capitalised word not at the start of the text nor of a sentence, and the capitalised words
+# right after it: "the Ministry of Interior" gives "Ministry", "Interior".
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_NUMBER_WORD = re.compile(
+    r"(?<!\bno )\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b",
+    re.IGNORECASE,
+)
+_PARTS = frozenset({"half", "third", "quarter"})  # quantities only as "a third of ..."
+_MULTIPLES = frozenset(
+    {"hundreds", "thousands", "millions", "billions", "dozens", "hundred", "thousand", "million"}
+)
+_OF = re.compile(r"\s+of\b", re.IGNORECASE)
+# The word after a number, when it is a lower-case word (hyphens allowed): "1500 soldiers".
+_NEXT_WORD = re.compile(r"(?:\s+|-)([a-z][a-z-]*)\b")
+# After a number word but "one", a name counts too: "three Swedes", "a million Christians"
+# (not "the one Iraq wants", nor after a year-like numeral: "in 1990 Iraq").
+_NEXT_NAME = re.compile(r"(?:\s+|-)([A-Za-z][a-z-]*)\b")
+# Words that follow a number without being what it counts: "in 1990 against", "one of them".
+_NOT_COUNTED = STOPWORDS | frozenset(
+    """against among amid around across along through toward towards upon within without
+    because although though whereas unless as onwards onward ago later earlier already alone
+    another such""".split()  # noqa: SIM905
+)
+# What a year-like numeral counts without a plural "s": "1500 km", "2000 people".
+_UNITS = frozenset(
+    """people men women children staff personnel police cattle sheep deer fish livestock
+    km kg g mg mm cm m ha mi ft lb lbs oz mph kph kw mw gw kwh mwh gwh gb mb kb tb""".split()  # noqa: SIM905
+)
+# Endings of words in -s that are not plurals: "grass", "census", "crisis".
+_NOT_PLURAL = ("ss", "us", "is")
+
+
+def _counts(text: str, end: int, next_word: re.Pattern[str] = _NEXT_WORD) -> bool:
+    """Whether the word after position `end` is something counted: a content word, not "of"."""
+    following = next_word.match(text, end)
+    return following is not None and following.group(1).lower() not in _NOT_COUNTED
+
+
+def _counts_many(text: str, end: int) -> bool:
+    """Whether a year-like numeral ending at `end` counts the word after it: a plural or a unit
+    ("1500 soldiers", "2000 km"); a singular word makes it a year ("the 2003 invasion")."""
+    following = _NEXT_WORD.match(text, end)
+    if following is None or not _counts(text, end):
+        return False
+    word = following.group(1).lower().split("-")[0]
+    return (word.endswith("s") and not word.endswith(_NOT_PLURAL)) or word in _UNITS
+
+
+def _years(text: str) -> Iterator[re.Match[str]]:
+    """The year-like numerals of `text` that are years, not quantities ("1500 soldiers")."""
+    for match in _YEAR_LIKE.finditer(text):
+        if match.group(1) or not _counts_many(text, match.end()):
+            yield match
+
+
+def _has_quantity(text: str) -> bool:
+    """A number that is not a year, an ordinal or the day of a date, or a number word that
+    counts something ("three ministers", "thousands of", not "one of them")."""
+    years = {match.start() for match in _years(text)}
+    for numeral in _NUMERAL.finditer(text):
+        if (
+            numeral.start() in years
+            or _ORDINAL.match(text, numeral.end())
+            or _DAY_BEFORE_MONTH.match(text, numeral.start())
+            or _MONTH_BEFORE_DAY.search(text, 0, numeral.start())
+        ):
+            continue
+        return True
+    for word in _NUMBER_WORD.finditer(text):
+        if word.group().lower() in _PARTS:
+            if _OF.match(text, word.end()):
+                return True
+        elif _counts(
+            text, word.end(), _NEXT_WORD if word.group().lower() == "one" else _NEXT_NAME
+        ) or (word.group().lower() in _MULTIPLES and _OF.match(text, word.end())):
+            return True
+    return False
+
+
 DEFAULT_ANALYZER = DefaultAnalyzer()
 ANALYZERS: dict[str, TextAnalyzer] = {DEFAULT_ANALYZER.info.name: DEFAULT_ANALYZER}
 
@@ -465,3 +711,29 @@ def analyzer_for(info: AnalyzerInfo) -> TextAnalyzer:
 def terms(text: str) -> list[str]:
     """The default analyser's terms of `text` (see `TextAnalyzer.terms`)."""
     return DEFAULT_ANALYZER.terms(text)
+
+
+def expected_answer_type(question: str) -> AnswerType | None:
+    """The default analyser's answer type: what a sentence must hold to answer `question`."""
+    asked = DEFAULT_ANALYZER.asked_for(question)
+    return asked if asked == "number" or asked == "date" else None
+
+
+def asked_for(question: str) -> Asked | None:
+    """The default analyser's `asked_for`."""
+    return DEFAULT_ANALYZER.asked_for(question)
+
+
+def holds(answer_type: AnswerType | None, text: str) -> bool:
+    """Whether `text` holds an answer of `answer_type` (anything does, without a type)."""
+    return answer_type is None or DEFAULT_ANALYZER.holds(answer_type, text)
+
+
+def has_quantity(text: str) -> bool:
+    """A number or number word in `text` that counts something, not a year or a date's day."""
+    return DEFAULT_ANALYZER.holds("number", text)
+
+
+def name_terms(text: str) -> set[str]:
+    """The terms of the names in `text`: what a question asks about."""
+    return {t for start, end in DEFAULT_ANALYZER.names(text) for t in terms(text[start:end])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from indexer.analysis import terms
+from indexer.analysis import DEFAULT_ANALYZER, terms
 from qa_service.schemas import Turn
 
 # "And with Turkey?", "what about Kuwait", "How about the UK?", "and in 1990?"
@@ -23,8 +23,6 @@ _POINTERS = re.compile(
     r"the same|the latter|the former|such)\b",
     re.IGNORECASE,
 )
-# A capitalised word not at the start of the question: a name, which a swap replaces.
-_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _SELF_CONTAINED_TERMS = 2  # a question with this many content terms and no pointer stands alone
 
 
@@ -44,7 +42,7 @@ def _resolve(question: str, context: str) -> str:
     swap = _SWAP.match(question)
     if swap:
         rest = question[swap.end() :]
-        if _NAME.search(" " + rest) or terms(rest):
+        if DEFAULT_ANALYZER.names(" " + rest) or terms(rest):
             return f"{rest.rstrip('?. ')} {_without_names(context, keep=rest)}".strip()
     if _POINTERS.search(question) or len(terms(question)) < _SELF_CONTAINED_TERMS:
         return f"{context} {question}"
@@ -54,5 +52,8 @@ def _resolve(question: str, context: str) -> str:
 def _without_names(context: str, keep: str) -> str:
     """The earlier question with its names removed, except names the follow-up repeats."""
     kept = set(terms(keep))
-    stripped = _NAME.sub(lambda m: m.group() if set(terms(m.group())) <= kept else "", context)
+    stripped = context
+    for start, end in reversed(DEFAULT_ANALYZER.names(context)):  # a swap replaces names
+        if not set(terms(context[start:end])) <= kept:
+            stripped = stripped[:start] + stripped[end:]
     return re.sub(r"\s+([?.,!])", r"\1", " ".join(stripped.split()))

@@ -82,6 +82,12 @@ _VOID = frozenset(
     ]
 )
 _SPACES = re.compile(r"\s+")
+# Hidden by an inline style, and footnote references (Wikipedia's `<sup class="reference">`,
+# `role="doc-noteref"`): a "[1]" glued to a word is not text.
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_NOTE_CLASS = re.compile(r"\b(?:reference|footnote-ref|noteref|footnote)\b", re.IGNORECASE)
+_NOTE_ROLES = frozenset({"doc-noteref", "doc-footnote", "doc-endnotes"})
+_BREAK = "\x00"  # a <br> inside a block, until the block is flushed
 
 
 class _Extractor(HTMLParser):
@@ -98,6 +104,7 @@ class _Extractor(HTMLParser):
         self._line: list[str] = []
         self._prefix = ""
         self._cells: list[str] | None = None
+        self._tables = 0  # depth of nested tables: only the outermost one makes rows
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -105,15 +112,19 @@ class _Extractor(HTMLParser):
             self._in_title = True
         if tag in _VOID:
             if tag == "br":
-                self._text("\n") if self._pre else self._flush()
+                self._text("\n" if self._pre else " " if self._cells is not None else _BREAK)
             return
         self._stack.append(tag)
-        hidden = "hidden" in attributes or attributes.get("aria-hidden") == "true"
-        if self._skipping or tag in _SKIPPED or attributes.get("role") in _SKIPPED_ROLES or hidden:
+        if self._skipping or tag in _SKIPPED or _hidden(tag, attributes):
             self._skipping += 1
             return
         if tag in _MAIN:
             self._main += 1
+        if tag == "table":
+            self._tables += 1
+        if self._tables > 1 and tag in {"table", "tr", "td", "th"}:
+            self._text(" ")  # a table inside a cell is read as that cell's text
+            return
         if tag in _BLOCKS:
             self._flush()
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
@@ -144,6 +155,11 @@ class _Extractor(HTMLParser):
                 return
 
     def _close(self, tag: str) -> None:
+        if tag == "table":
+            self._tables -= 1
+        if (tag in {"tr", "td", "th"} and self._tables > 1) or (tag == "table" and self._tables):
+            self._text(" ")  # the end of a table inside a cell, or of one of its cells
+            return
         if tag in {"td", "th"} and self._cells is not None:
             self._cells.append(_SPACES.sub(" ", "".join(self._line)).strip())
             self._line = []
@@ -173,7 +189,11 @@ class _Extractor(HTMLParser):
         if self._cells is not None:
             return
         raw = "".join(self._line)
-        text = raw.strip("\n") if self._pre else _SPACES.sub(" ", raw).strip()
+        if self._pre:
+            text = raw.strip("\n")
+        else:  # a <br> stays a line break: the analyser joins the lines of one sentence
+            lines = (_SPACES.sub(" ", part).strip() for part in raw.split(_BREAK))
+            text = "\n".join(line for line in lines if line)
         self._line = []
         if text:
             self._emit(f"```\n{text}\n```" if self._pre else self._prefix + text)
@@ -190,6 +210,18 @@ class _Extractor(HTMLParser):
         self.blocks.append(block)
         if self._main:
             self.main_blocks.append(block)
+
+
+def _hidden(tag: str, attributes: dict[str, str | None]) -> bool:
+    """Whether an element is not part of the text: navigation, hidden, or a footnote mark."""
+    role = attributes.get("role")
+    if role in _SKIPPED_ROLES or role in _NOTE_ROLES:
+        return True
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    if _HIDDEN_STYLE.search(attributes.get("style") or ""):
+        return True
+    return tag == "sup" and bool(_NOTE_CLASS.search(attributes.get("class") or ""))
 
 
 class HtmlConverter:

@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pysbd
 import Stemmer
 from pydantic import BaseModel
 
 from eval.embedding import Embedder
+from indexer.analysis import DEFAULT_ANALYZER
 
 LEXICAL_WEIGHT = 0.5
 THRESHOLD = 0.55
@@ -82,11 +82,6 @@ class Term:
 @lru_cache
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
-
-
-@lru_cache
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
 
 
 def terms(text: str) -> list[Term]:
@@ -163,7 +158,7 @@ class SupportScorer:
     def similarity(self, sentence: str, quotes: Sequence[str]) -> float:
         pieces = [" ".join(quotes)]
         for quote in quotes:
-            pieces += [part.strip() for part in _segmenter().segment(quote) if part.strip()]
+            pieces += [quote[a:b] for a, b in DEFAULT_ANALYZER.sentences(quote, 0, len(quote))]
         vectors = self.embedder.embed([sentence, *pieces])
         return max(0.0, float((vectors[1:] @ vectors[0]).max()))
 

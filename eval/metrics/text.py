@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import pairwise
 
-import pysbd
+from indexer.analysis import DEFAULT_ANALYZER
 
 MARKER = re.compile(r"\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^\s*(?:\[\d+\]\s*)+")
@@ -41,20 +41,19 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
-
-
 def split_sentences(answer: str) -> list[AnswerSentence]:
     """The sentences of `answer`, each with the markers that belong to it.
 
     A marker written after the full stop ("... in 1945. [1] Next ...") belongs to the sentence
     before it, and a piece that is only markers and punctuation is merged into the sentence
     before it: the segmenter would otherwise give them to the next sentence or to none.
+
+    The sentences are the text analyser's, the splitter that made the sentences the service
+    cites: "every sentence carries a marker" is a promise about those sentences, and a second
+    splitter would only measure where two splitters disagree (eval/README.md).
     """
     pieces: list[str] = []
-    for raw in _segmenter().segment(answer):
+    for raw in _pieces(answer):
         leading = _LEADING_MARKERS.match(raw)
         if pieces and leading:
             pieces[-1] += leading.group(0)
@@ -72,6 +71,13 @@ def split_sentences(answer: str) -> list[AnswerSentence]:
         for piece in pieces
         if strip_markers(piece)
     ]
+
+
+def _pieces(answer: str) -> list[str]:
+    """`answer` cut at the analyser's sentence starts: every character is in one piece."""
+    starts = [start for start, _ in DEFAULT_ANALYZER.sentences(answer, 0, len(answer))]
+    bounds = [0, *starts[1:], len(answer)]
+    return [answer[a:b] for a, b in pairwise(bounds) if a < b]
 
 
 def normalise_for_match(text: str) -> str:

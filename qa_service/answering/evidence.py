@@ -11,24 +11,16 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from indexer.analysis import STOPWORDS, terms
+from indexer.analysis import AnswerType, expected_answer_type, holds, name_terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from qa_service.answering.roles import Question
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings
 
-AnswerType = Literal["number", "date"]
-_ASKS_NUMBER = re.compile(
-    r"\b(how (many|much|long|short|large|big|small|far|old|tall|high|wide|deep|heavy|often)|"
-    r"what (share|percentage|proportion|number|"
-    r"amount|value|size|sum)|(number|percentage|share|value|amount|cost|size) of)\b",
-    re.IGNORECASE,
-)
 # A sentence that opens like this carries on from the one before: "This decision was taken...".
 CARRIES_ON = re.compile(
     r"^(?:But |And |However, |Thus, |Then |So )?(?:this|these|that|those|it|its|he|his|she|her|"
@@ -36,48 +28,7 @@ CARRIES_ON = re.compile(
     r"in exchange|in reaction|in response|as a result)\b",
     re.IGNORECASE,
 )
-# "When did...", "since when", "in what year": not "what happened when fires broke out", and
-# not "when is the index stale?" either: a present-tense "when" asks for a condition as often
-# as for a date.
-_ASKS_DATE = re.compile(
-    r"^\W*(?:(?:and|but|so)\s+)?when\b(?!\s+(?:is|are|does|do|can|could|should|will|would|"
-    r"must|may|might|shall)\b)|\b(?:since|until|till) when\b|"
-    r"\b(?:what|which) (?:year|date|month|decade|century|time)\b|\bdate of\b",
-    re.IGNORECASE,
-)
-MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_DATE = re.compile(
-    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b{MONTH}\b|\b\d{{1,4}} ?(?:BC|BCE|AD|CE)\b|"
-    r"\b\d{1,2}(?:st|nd|rd|th) century\b",
-)
-_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR = re.compile(r"(?:1[0-9]|20)[0-9]{2}")
-_DAY_BEFORE_MONTH = re.compile(rf"\d{{1,2}}(?:st|nd|rd|th)? {MONTH}")
-_MONTH_BEFORE_DAY = re.compile(rf"{MONTH} $")
 UNKNOWN_WORD_WEIGHT = 0.25
-_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*")
-_NUMBER_WORD = re.compile(
-    r"(?<!\bno )\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b",
-    re.IGNORECASE,
-)
-_PARTS = frozenset({"half", "third", "quarter"})  # quantities only as "a third of ..."
-_MULTIPLES = frozenset(
-    {"hundreds", "thousands", "millions", "billions", "dozens", "hundred", "thousand", "million"}
-)
-_OF = re.compile(r"\s+of\b", re.IGNORECASE)
-# The word after a number, when it is a lower-case word (hyphens allowed): "1500 soldiers".
-_NEXT_WORD = re.compile(r"(?:\s+|-)([a-z][a-z-]*)\b")
-# After a number word but "one", a name counts too: "three Swedes", "a million Christians"
-# (not "the one Iraq wants", nor after a year-like numeral: "in 1990 Iraq").
-_NEXT_NAME = re.compile(r"(?:\s+|-)([A-Za-z][a-z-]*)\b")
-# Words that follow a number without being what it counts: "in 1990 against", "one of them".
-_NOT_COUNTED = STOPWORDS | frozenset(
-    """against among amid around across along through toward towards upon within without
-    because although though whereas unless as onwards onward ago later earlier already alone
-    another such""".split()  # noqa: SIM905
-)
 
 
 @dataclass(frozen=True)
@@ -106,58 +57,6 @@ class Candidate:
     covers: frozenset[str]  # the question's terms found in it or the sentence before it
     typed: bool  # it holds the kind of answer asked for (always true for untyped questions)
     context: Sentence | None  # the sentence before, when this one leans on it for its meaning
-
-
-def expected_answer_type(question: str) -> AnswerType | None:
-    if _ASKS_NUMBER.search(question):
-        return "number"
-    if _ASKS_DATE.search(question):
-        return "date"
-    return None
-
-
-def holds(answer_type: AnswerType | None, text: str) -> bool:
-    if answer_type == "number":
-        return has_quantity(text)
-    if answer_type == "date":
-        return bool(_DATE.search(text))
-    return True
-
-
-def name_terms(question: str) -> set[str]:
-    """Terms of the capitalised words after the first: the names a question asks about."""
-    return {t for match in _NAME.finditer(question) for t in terms(match.group())}
-
-
-def has_quantity(text: str) -> bool:
-    """A number that is not a year or the day of a date, or a number word that counts something.
-
-    A year-like numeral is a quantity when a counted word follows it ("1500 soldiers"); a
-    number word only when it quantifies ("three ministers", "thousands of", not "one of them").
-    """
-    for numeral in _NUMERAL.finditer(text):
-        if _YEAR.fullmatch(numeral.group()) and not _counts(text, numeral.end()):
-            continue
-        if _DAY_BEFORE_MONTH.match(text, numeral.start()) or _MONTH_BEFORE_DAY.search(
-            text, 0, numeral.start()
-        ):
-            continue
-        return True
-    for word in _NUMBER_WORD.finditer(text):
-        if word.group().lower() in _PARTS:
-            if _OF.match(text, word.end()):
-                return True
-        elif _counts(
-            text, word.end(), _NEXT_WORD if word.group().lower() == "one" else _NEXT_NAME
-        ) or (word.group().lower() in _MULTIPLES and _OF.match(text, word.end())):
-            return True
-    return False
-
-
-def _counts(text: str, end: int, next_word: re.Pattern[str] = _NEXT_WORD) -> bool:
-    """Whether the word after position `end` is something counted: a content word, not "of"."""
-    following = next_word.match(text, end)
-    return following is not None and following.group(1).lower() not in _NOT_COUNTED
 
 
 # Recent scorings kept for the next role that asks: the gate and the answerer of one question

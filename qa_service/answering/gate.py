@@ -20,18 +20,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import terms
+from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, terms
 from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
-from qa_service.answering.evidence import (
-    Candidate,
-    SentenceScorer,
-    expected_answer_type,
-    holds,
-    name_terms,
-)
+from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
-from qa_service.answering.shortanswer import asked_for, short_answer
+from qa_service.answering.shortanswer import short_answer
 
 NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"

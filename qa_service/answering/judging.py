@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.analysis import terms
+from indexer.analysis import DEFAULT_ANALYZER, terms
 from indexer.settings import IndexSettings
 from qa_service.answering.contradictions import first_mismatch, is_verbatim
 from qa_service.answering.coverage import Coverage, TokenEncoder
@@ -35,7 +35,6 @@ from qa_service.answering.roles import Verdict
 from qa_service.answering.support_model import MODEL_DIR, CrossEncoder
 
 ENCODER_CACHE: Path = IndexSettings.model_fields["encoder_cache_dir"].default
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
@@ -43,8 +42,7 @@ def overlap_support(claim: str, quote: str) -> float:
     claim_terms = set(terms(claim))
     if not claim_terms:
         return 0.0
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(claim)}
-    if not numbers <= {n.replace(",", "") for n in _NUMBER.findall(quote)}:
+    if not set(DEFAULT_ANALYZER.numerals(claim)) <= set(DEFAULT_ANALYZER.numerals(quote)):
         return 0.0
     return len(claim_terms & set(terms(quote))) / len(claim_terms)
 

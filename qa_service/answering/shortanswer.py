@@ -13,38 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from indexer.analysis import STOPWORDS, terms
-from qa_service.answering.evidence import MONTH as _MONTH
-from qa_service.answering.evidence import expected_answer_type, has_quantity, holds
+from indexer.analysis import (
+    DEFAULT_ANALYZER,
+    STOPWORDS,
+    Asked,
+    asked_for,
+    has_quantity,
+    holds,
+    terms,
+)
 from qa_service.answering.roles import Source
 
-Asked = Literal["number", "date", "name", "place", "thing"]
-
-# What a fact question asks for, read from its first words (after "and", "so", "but").
-_ASKS_NAME = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:who|whom|whose)\b", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"^\W*(?:(?:and|but|so)\s+)?where\b", re.IGNORECASE)
-_ASKS_THING = re.compile(
-    r"^\W*(?:(?:and|but|so)\s+)?(?:what|which)\b|\b(?:what|which)\W*$"
-    r"|\b(?:what|which) \w+ (?:is|was|are|were|did|does)\b"
-    r"|^\W*(?:in|on|at|by|from|to|for|of|with) (?:what|which)\b|^\W*name\b"
-    r"|\b(?:of|as|is|are|was|were|by|in|on|to|for) (?:what|which)\b",
-    re.IGNORECASE,
-)
-# "What is X?" asks for a definition (a whole sentence), not a phrase.
-_ASKS_DEFINITION = re.compile(
-    r"^\W*what (?:is|are|was|were) (?:a |an |the )?[\w-]+(?: [\w-]+)?\W*$", re.IGNORECASE
-)
 _WORD = re.compile(r"[\w$€£%][\w'’.,%/-]*[\w%]|[\w$€£%]")
 _BREAK = re.compile(r"[;:()\[\]\"“”]|,\s|\.\s|\s[–—-]\s")  # candidates never cross these
 _CAPITALISED = re.compile(r"[A-Z0-9]")
 _JOINS_NAMES = frozenset({"of", "the", "and", "de", "al", "for", "on", "bin", "ibn"})
 _HEAD = re.compile(r"\b(?:what|which|how many|how much)\s+([\w-]+)", re.IGNORECASE)
-_DATE_SPAN = re.compile(
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? )?{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,? \d{{3,4}}\b)?"
-    r"|\b\d{1,4} ?(?:BC|BCE|AD|CE)\b|\b\d{1,2}(?:st|nd|rd|th) century\b|\b(?:1[0-9]|20)[0-9]{2}s?\b"
-)
 # Words that extend a number: "5 million", "25 per cent".
 _MAGNITUDE = frozenset(
     {"hundred", "thousand", "million", "billion", "trillion", "percent", "per", "square", "cubic"}
@@ -76,20 +61,6 @@ class Word:
     term: str | None  # its stemmed term, None for a stop word
     capitalised: bool  # and not the sentence's first word
     after_break: bool  # punctuation that ends a phrase comes before it
-
-
-def asked_for(question: str) -> Asked | None:
-    """The kind of short answer a fact question asks for; None for why/how/yes-no questions."""
-    answer_type = expected_answer_type(question)
-    if answer_type is not None:
-        return answer_type
-    if _ASKS_NAME.search(question):
-        return "name"
-    if _ASKS_PLACE.search(question):
-        return "place"
-    if _ASKS_THING.search(question) and not _ASKS_DEFINITION.match(question):
-        return "thing"
-    return None
 
 
 def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | None:
@@ -222,9 +193,9 @@ def _dates(words: list[Word], text: str) -> list[tuple[int, int]]:
     starts = {w.start: i for i, w in enumerate(words)}
     ends = {w.end: i for i, w in enumerate(words)}
     return [
-        (starts[m.start()], ends[m.end()])
-        for m in _DATE_SPAN.finditer(text)
-        if m.start() in starts and m.end() in ends
+        (starts[start], ends[end])
+        for start, end in DEFAULT_ANALYZER.date_spans(text)
+        if start in starts and end in ends
     ]
 
 

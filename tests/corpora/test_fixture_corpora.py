@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from eval.embedding import SentenceTransformerEmbedder
+from eval.gate import DEFAULT_GATE, check_gate, load_gate
+from eval.metrics.support import SupportScorer
+from eval.runner import open_client, run_items
+from eval.summary import summarise_group
 from indexer.building import BuildReport
+from qa_service.main import create_app
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest, AskResponse
 from tests.corpora.conftest import CORPORA
@@ -178,3 +184,21 @@ def test_the_demo_page_and_api_examples_ask_about_this_corpus(
         assert html.escape(question) in demo
     requests = json.dumps([schema["schemas"]["AskRequest"], schema["schemas"]["SearchRequest"]])
     assert "Iraq" not in demo and "Iraq" not in requests
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SupportScorer:
+    return SupportScorer(SentenceTransformerEmbedder())
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_the_eval_gate_holds_on_each_fixture_corpus(
+    corpus: str, corpus_service: Service, scorer: SupportScorer
+) -> None:
+    """The eval, as `rag-eval run` runs it in process, meets `[fixture-<corpus>]` in the gate."""
+    service, _ = corpus_service(corpus)
+    texts = {document.id: document.text for document in service.index.documents.values()}
+    with open_client(None, create_app(service.settings)) as client:
+        records = run_items(client, gold(corpus), texts, scorer, lambda _: None)
+    results = check_gate(summarise_group(records), load_gate(DEFAULT_GATE, f"fixture-{corpus}"))
+    assert [r.describe() for r in results if not r.passed] == []

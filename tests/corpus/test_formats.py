@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docx
 import pytest
 
 from corpus import read_corpus
 from corpus.formats import ConversionError, Converted, converter_for
+from indexer.analysis import DEFAULT_ANALYZER
 from tests.corpora.fixtures import PDF_TITLE, SOURCES, make_formats_corpus
 
 
@@ -86,3 +88,40 @@ def test_a_text_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path.write_bytes("café".encode("latin-1"))
     with pytest.raises(ConversionError, match="convert it to UTF-8"):
         _convert(path)
+
+
+def test_html_line_breaks_nested_tables_hidden_text_and_footnote_marks(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body><h1>Prices</h1><p>The café opens at nine<br>and closes at six.</p>"
+        "<table><tr><th>Item</th><th>Price</th></tr>"
+        "<tr><td>Tea</td><td>2 <table><tr><td>or</td><td>3</td></tr></table> euros</td></tr>"
+        "<tr><td>Cake<br>slice</td><td>4 euros</td></tr></table>"
+        '<p>Cakes are baked daily<sup class="reference"><a href="#n1">[1]</a></sup>.</p>'
+        '<p style="display: none">Staff only.</p><p>Water is free.</p></body></html>',
+        encoding="utf-8",
+    )
+    text = _convert(page).text
+    # A <br> is a line break inside the paragraph, which the analyser joins into one sentence.
+    assert "The café opens at nine\nand closes at six." in text
+    # A table inside a cell is that cell's text; the outer row keeps its cells.
+    assert "| Tea | 2 or 3 euros |\n| Cake slice | 4 euros |" in text
+    assert "Cakes are baked daily." in text
+    assert "Staff only" not in text
+    document = next(d for d in read_corpus(tmp_path).documents if d.id == "page")
+    sentences = [
+        document.text[s:e] for s, e in DEFAULT_ANALYZER.sentences(document.text, 0, len(text))
+    ]
+    assert "The café opens at nine\nand closes at six." in sentences
+
+
+def test_docx_headers_and_footers_are_page_furniture(tmp_path: Path) -> None:
+    made = docx.Document()
+    made.sections[0].header.paragraphs[0].text = "CONFIDENTIAL"
+    made.sections[0].footer.paragraphs[0].text = "Page 1 of 1"
+    made.add_heading("Scope", level=1)
+    made.add_paragraph("The policy covers every branch.")
+    made.save(str(tmp_path / "policy.docx"))
+    assert (
+        _convert(tmp_path / "policy.docx").text == "## Scope\n\nThe policy covers every branch.\n"
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from corpus import INTRODUCTION, CorpusError, corpus_hash, load_corpus
 from corpus.documents import parse_sections
+from eval.corpora import eval_corpora
 
 
 def test_the_two_documents_load_with_their_manifest_metadata() -> None:
@@ -96,3 +98,13 @@ def test_a_broken_corpus_is_refused_with_what_to_fix(
 def test_a_missing_folder_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="RAG_CORPUS_DIR"):
         load_corpus(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("corpus", list(eval_corpora()))
+def test_every_eval_corpus_has_titles_and_sections_without_markup(corpus: str) -> None:
+    for document in load_corpus(eval_corpora()[corpus].documents):
+        headings = {part for section in document.sections for part in section.path.split(" > ")}
+        for name in (document.title, *headings):
+            assert re.search(r"[^\W\d_]", name), name
+            assert not re.search(r"[=#|`*]|\]\(", name), name
+            assert len(name) <= 120, name

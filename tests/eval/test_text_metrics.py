@@ -26,3 +26,17 @@ def test_strip_and_list_markers() -> None:
     assert strip_markers("in 1945 [1]. Then [2] more") == "in 1945. Then more"
     assert markers_in("a [2] b [10] c [2]") == [2, 10, 2]
     assert split_sentences("") == []
+
+
+def test_answers_split_where_the_service_splits_its_sentences() -> None:
+    call = split_sentences('Avoid lambdas in favor of re.compile("pattern").search [1].')
+    assert [(s.plain, s.markers) for s in call] == [
+        ('Avoid lambdas in favor of re.compile("pattern").search.', (1,))
+    ]
+    listed = split_sentences("We provide MinLen(x) and MaxLen(y) which bound it [1].")
+    assert [s.markers for s in listed] == [(1,)]
+    bracket = split_sentences("(Don't include the brackets [1]!) The text is enclosed [1].")
+    assert [(s.plain, s.markers) for s in bracket] == [
+        ("(Don't include the brackets!)", (1,)),
+        ("The text is enclosed.", (1,)),
+    ]

@@ -36,6 +36,11 @@ def test_heading_styles(text: str, expected: list[tuple[int, str]]) -> None:
     assert _titles(text) == expected
 
 
+def test_heading_titles_are_shown_without_inline_markup() -> None:
+    text = "# The `Doc` type\n\n## Using **bold** and [links](https://x.org)\n\nText.\n"
+    assert _titles(text) == [(1, "The Doc type"), (2, "Using bold and links")]
+
+
 def test_an_underline_alone_is_never_a_heading() -> None:
     text = "Some text here.\n\n==============\n\nMore text.\n"
     assert _titles(text) == []
@@ -86,6 +91,54 @@ def test_no_sentence_ends_at_a_mark_inside_a_word() -> None:
     assert _sentences(missing_space) == ['They said "no peace".', "During the war, it held."]
 
 
+def test_a_bracketed_exclamation_ends_its_sentence_whatever_the_spacing() -> None:
+    wrapped = (
+        "   replaced with your own identifying information. (Don't include\n"
+        "   the brackets!)  The text should be enclosed in the appropriate\n"
+        "   comment syntax.\n"
+    )
+    assert _sentences(wrapped) == [
+        "replaced with your own identifying information.",
+        "(Don't include the brackets!)",
+        "The text should be enclosed in the appropriate comment syntax.",
+    ]
+    # The segmenter puts the bracket at the start of the next piece: it closes the one before.
+    assert _sentences("Do not include the brackets!)  The text follows.") == [
+        "Do not include the brackets!)",
+        "The text follows.",
+    ]
+
+
+def test_a_dot_inside_code_or_a_call_never_ends_a_sentence() -> None:
+    text = (
+        'Prefer methods such as `str.lower` or `re.compile("pattern").search`.\n'
+        'Write re.compile("pattern").search without quotes. Use `os.path. Join` here.\n'
+    )
+    assert _sentences(text) == [
+        'Prefer methods such as str.lower or re.compile("pattern").search.',
+        'Write re.compile("pattern").search without quotes.',
+        "Use os.path. Join here.",
+    ]
+
+
+def test_a_sentence_ends_only_at_its_mark() -> None:
+    # The segmenter breaks before "(x)" as if it opened a list item; shown without its
+    # backticks, the sentence must still be one.
+    text = "We also provide `MinLen(x)` and `MaxLen(y)` which bound the length. Then more.\n"
+    assert _sentences(text) == [
+        "We also provide MinLen(x) and MaxLen(y) which bound the length.",
+        "Then more.",
+    ]
+    shown = _sentences(text)[0]
+    assert _sentences(shown) == [shown]
+
+
+def test_sentence_spans_point_into_text_with_runs_of_white_space() -> None:
+    text = "First   one.    Second\n\t one!  "
+    spans = A.sentences(text, 0, len(text))
+    assert [text[s:e] for s, e in spans] == ["First   one.", "Second\n\t one!"]
+
+
 def test_markdown_is_displayed_without_markup_and_spans_keep_the_original() -> None:
     text = (
         "| Variable | Default |\n| --- | --- |\n| `RAG_ABSTAIN_BELOW` | 0.4 |\n\n"
@@ -114,5 +167,54 @@ def test_terms_are_stemmed_without_stop_words_and_keep_numbers_whole() -> None:
 
 def test_an_index_names_its_analyser_by_name_and_version() -> None:
     assert analyzer_for(A.info) is A
-    with pytest.raises(LookupError, match="at version 1, not 7"):
+    with pytest.raises(LookupError, match=f"at version {A.info.version}, not 7"):
         analyzer_for(AnalyzerInfo(A.info.name, 7))
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("How many soldiers died?", "number"),
+        ("What share of the budget went to books?", "number"),
+        ("When did the war end?", "date"),
+        ("In what year did it end?", "date"),
+        ("When is the index considered stale?", None),  # a condition, not a date
+        ("Who leads the council?", "name"),
+        ("And where is the museum?", "place"),
+        ("Which licence covers the fork?", "thing"),
+        ("What is a predicate?", None),  # a definition: a whole sentence answers it
+        ("Why was the roof repair postponed?", None),
+    ],
+)
+def test_what_a_question_asks_for(question: str, asked: str | None) -> None:
+    assert A.asked_for(question) == asked
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity", "date"),
+    [
+        ("Turkey sent 1500 soldiers across the border", True, False),
+        ("some 2000 km of pipeline and 2000 people", True, False),
+        ("the 2003 invasion of the country", False, True),  # a singular word: a year
+        ("in 1990 against Iran, and in the 1980s", False, True),
+        ("On 29 January 2002 it was signed", False, True),
+        ("it measures 1,458 kilometers", True, False),
+        ("early in the 21st century", False, True),  # an ordinal counts nothing
+        ("three ministers resigned", True, False),
+        ("thousands of refugees", True, False),
+        ("one of the founding members", False, False),
+        ("no one came", False, False),
+        ("the third country to sign", False, False),
+    ],
+)
+def test_years_quantities_and_number_words(text: str, quantity: bool, date: bool) -> None:
+    assert A.holds("number", text) is quantity
+    assert A.holds("date", text) is date
+
+
+def test_date_spans_names_and_numerals() -> None:
+    text = "On 29 January 2002, 1500 soldiers left; in the 1990s they had come."
+    assert [text[s:e] for s, e in A.date_spans(text)] == ["29 January 2002", "1990s"]
+    question = "Who leads the Ministry of Interior? Ask Iraq"
+    assert [question[s:e] for s, e in A.names(question)] == ["Ministry", "Interior", "Iraq"]
+    assert A.numerals("It is 1,458 km, or 2.5 times") == ["1458", "2.5"]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from eval.dataset import load_eval_set
-from qa_service.answering.evidence import expected_answer_type, has_quantity, holds
+from indexer.analysis import expected_answer_type, has_quantity, holds
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest, AskResponse
 

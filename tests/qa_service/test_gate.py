@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from eval.corpora import get_corpus
+from indexer.analysis import holds
 from indexer.building import build_index
 from qa_service.answering import AnswerContext
 from qa_service.answering.calibration import (
@@ -19,7 +20,7 @@ from qa_service.answering.calibration import (
     gate_setup,
     load_table,
 )
-from qa_service.answering.evidence import Candidate, SentenceScorer, holds
+from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.gate import (
     FEATURES,
     TOPIC_FEATURES,

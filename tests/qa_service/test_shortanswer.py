@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from eval.dataset import load_eval_set
+from indexer.analysis import asked_for
 from qa_service.answering import Source, short_answer
-from qa_service.answering.shortanswer import asked_for
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
 
