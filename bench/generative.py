@@ -39,6 +39,7 @@ NO_MARKER = "no valid marker: none, or outside 1..k"
 KINDS = (
     (re.compile(r"gives no figure|says \S*\d\S*,? not"), "a number the quote does not give"),
     (re.compile(r"says \S+ \S+, not"), "a unit the quote does not give"),
+    (re.compile(r"says [A-Z][a-z]+, not"), "a month the quote does not give"),
     (re.compile(r"negat"), "negation"),
     (re.compile(r"does not mention"), "a name or month the quote does not mention"),
     (re.compile(r"says with"), "content words the quote lacks"),
@@ -109,6 +110,7 @@ class Tally:
     abstained_unanswerable: int = 0
     abstained_answerable: int = 0
     fallbacks: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # why answerable ones abstained
     kept: int = 0
     first: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
@@ -133,6 +135,7 @@ def ask(service: QAService, item: EvalItem, tally: Tally) -> None:
     tally.answered += 1
     if response.abstained:
         tally.abstained_answerable += 1
+        tally.reasons[response.abstention_reason or "(no reason given)"] += 1
     elif answer_hit(response.answer, (item.answer, *item.aliases), item.answer_items):
         tally.hits += 1
 
@@ -200,6 +203,8 @@ def report(
         f"abstained {tally.abstained_answerable}; unanswerable {tally.unanswerable}: "
         f"abstained {tally.abstained_unanswerable}; extractive fallbacks {tally.fallbacks}"
     )
+    for reason, count in tally.reasons.most_common():
+        print(f"  {count:4d}  answerable, abstained: {reason}")
     lost = sum(len(v) for v in dropped.values())
     if generated:
         print(
@@ -219,6 +224,11 @@ def report(
         f"total per answer p50 / p95: {percentile(tally.total, 50):.0f} / "
         f"{percentile(tally.total, 95):.0f} ms"
     )
+    rewritten = [(c, q) for c, q, v in record.verdicts if v.supported and v.score < 1]
+    if rewritten:
+        print(f"kept, not verbatim: {len(rewritten)}")
+    for claim, quote in rewritten[:examples]:
+        print(f"          claim: {claim}\n          quote: {quote}")
     for reply in record.replies[: examples * 3]:
         print(f"reply: {reply}")
 

@@ -112,7 +112,7 @@ class Settings(IndexSettings):
         3, ge=1, description="Top passages given to the model, numbered [1]..[k] in rank order"
     )
     llm_passage_sentences: int = Field(
-        2, ge=1, description="Of each passage, the sentences closest to the question it is shown"
+        1, ge=1, description="Of each passage, the sentences closest to the question it is shown"
     )
     llm_fallback: bool = Field(
         True,

@@ -46,6 +46,8 @@ INSTRUCTIONS = (
     "Answer the question in one short sentence, using the words of the passage that answers it, "
     f"and end it with that passage's number, like [1]. If no passage answers it, write: {DECLINE}"
 )
+# A blank line ends the answer: small models go on to repeat the passages or invent new ones.
+STOP = ["\n\n"]
 # One group of markers: "[1]", "[1, 2]", "[1,2]", "[1 and 2]", "[Passage 1]", and the slips of
 # small models "(1)" and "(Passage 2)"; in parentheses only one or two digits, so "(1953)" stays.
 _MARKER = (
@@ -57,6 +59,15 @@ _LEADING_MARKERS = re.compile(rf"(?:(?:{_MARKER})\s*)+[.!?…]*", re.IGNORECASE)
 # Markers, perhaps unfinished ("[Pass"): the sentence before may still get them.
 _MARKER_CHARS = re.compile(r"^[\[(](?:\s*[a-z]{0,8})?[\[\]()\d,\s.!?…]*$", re.IGNORECASE)
 _NUMBER_SEPARATOR = re.compile(r"\s*(?:,|and)\s*")
+# A frame around the claim that says nothing itself: "The answer to the question is: X",
+# "According to passage 2, X", "The passage says that X"; the claim is X, quotes removed.
+_FRAME = re.compile(
+    r"^(?:(?:the )?answer(?: to (?:the|this) question)? is:"
+    r"|(?:according to|as stated in|based on) (?:the )?(?:passages?|sources?|texts?)(?: \d+)?,"
+    r"|(?:the )?(?:passages?|sources?|texts?)(?: \d+)? (?:says|states|explains|notes)(?: that)?,?)"
+    r"\s*[\"“]?(?P<claim>.*?)[\"”]?(?P<end>[.!?…]*)[\"”]?$",
+    re.IGNORECASE,
+)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?…])")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # The model saying the passages hold no answer, in the prompt's words or close to them.
@@ -64,7 +75,8 @@ _DECLINED = re.compile(
     r"\b(?:passages?|sources?|context|documents?|texts?|articles?|excerpts?)\b[^.]*"
     r"\b(?:do|does|did)\s*(?:n['’]t|not)\s+(?:answer|say|mention|contain|provide|state|include|"
     r"specify)|\b(?:no|not enough) information\b|\bcannot (?:be )?answer|"
-    r"\b(?:the )?answer\b[^.]*\b(?:is|was) not (?:provided|given|mentioned|stated|found)\b",
+    r"\b(?:the )?answer\b[^.]*\b(?:is|was) not (?:provided|given|mentioned|stated|found)\b|"
+    r"\b(?:is|are) not (?:about|relevant to|applicable to) the question\b",
     re.IGNORECASE,
 )
 
@@ -143,6 +155,14 @@ def parse_markers(sentence: str) -> Marked:
         numbers += [int(n) for n in _NUMBER_SEPARATOR.split(group.group(1) or group.group(2))]
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _MARKERS.sub("", sentence))
     return Marked(" ".join(text.split()), tuple(dict.fromkeys(numbers)))
+
+
+def unframed(claim: str) -> str:
+    """'The answer to the question is: "It is long."' -> 'It is long.'"""
+    framed = _FRAME.match(claim)
+    if framed is None or not framed["claim"]:
+        return claim
+    return framed["claim"][0].upper() + framed["claim"][1:] + framed["end"]
 
 
 def declines(sentence: str) -> bool:
@@ -277,15 +297,16 @@ class GenerativeAnswerer:
     ) -> Draft:
         claims = []
         for sentence in sentences:
-            if declines(sentence):
-                continue  # not a claim: the model says there is no answer
+            if declines(sentence) or sentence.rstrip().endswith("?"):
+                continue  # not a claim: the model says there is no answer, or asks
             marked = parse_markers(sentence)
-            if not marked.text:
+            text = unframed(marked.text)
+            if not text:
                 continue
             cited = [passages[n - 1] for n in marked.markers if 1 <= n <= len(passages)]
             # Small models often forget the marker or miscount: such a sentence is placed on
             # every passage shown, and the judge still decides whether its quotes say it.
-            claims.append(Claim(marked.text, self._localise(marked.text, cited or passages)))
+            claims.append(Claim(text, self._localise(text, cited or passages)))
         return Draft(claims, reason)
 
     def _localise(self, claim: str, cited: Sequence[Shown]) -> tuple[Source, ...]:
@@ -323,6 +344,7 @@ class GenerativeAnswerer:
                 messages=messages,
                 max_tokens=p.max_tokens,
                 temperature=p.temperature,
+                stop=STOP,
                 stream=True,
             )
             with stream:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_service.answering.generative import SentenceReader, declines, parse_markers
+from qa_service.answering.generative import SentenceReader, declines, parse_markers, unframed
 
 REPLY = (
     "- The border is 1,458 kilometers long [1]. It was set in 1975. [2] The U.S. Army left "
@@ -79,6 +79,7 @@ def test_markers_are_parsed_and_removed(sentence: str, text: str, markers: tuple
         ("There is no information about that.", True),
         ("The article does not mention the treaty.", True),
         ("It covers the war, but the answer to the question is not provided.", True),
+        ("The passage about the 1975 treaty is not about the question.", True),
         ("Iraq does not border Egypt [1].", False),
         ("The treaty was not signed until 1975 [2].", False),
     ],
@@ -87,3 +88,19 @@ def test_a_statement_that_the_passages_do_not_answer_is_recognised(
     sentence: str, declined: bool
 ) -> None:
     assert declines(sentence) is declined
+
+
+@pytest.mark.parametrize(
+    ("claim", "unwrapped"),
+    [
+        ('The answer to the question is: "The border is long."', "The border is long."),
+        ("The answer is: it is long.", "It is long."),
+        ("According to passage 2, the border is long.", "The border is long."),
+        ("The passage says that the border is long.", "The border is long."),
+        ("The border is long.", "The border is long."),
+        ("The answer is long.", "The answer is long."),  # no colon: the sentence itself
+        ("The passage says.", "The passage says."),
+    ],
+)
+def test_a_frame_around_the_claim_is_removed(claim: str, unwrapped: str) -> None:
+    assert unframed(claim) == unwrapped

@@ -148,8 +148,8 @@ def test_the_prompt_numbers_short_passages_in_rank_order_after_the_history(
 def test_the_model_saying_the_passages_do_not_answer_is_an_abstention(
     generative: QAService, scripted: ScriptedModel
 ) -> None:
-    scripted.script = Script("The passages do not answer the question.")
-    response = generative.ask(AskRequest(question=QUESTION))
+    scripted.script = Script("How long is it? The passages do not answer the question.")
+    response = generative.ask(AskRequest(question=QUESTION))  # a question claims nothing
     assert response.abstained and response.citations == []
     assert response.abstention_reason == MODEL_DECLINED and response.dropped_claims == 0
 
