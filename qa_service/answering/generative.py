@@ -62,10 +62,18 @@ _NUMBER_SEPARATOR = re.compile(r"\s*(?:,|and)\s*")
 # A frame around the claim that says nothing itself: "The answer to the question is: X",
 # "According to passage 2, X", "The passage says that X"; the claim is X, quotes removed.
 _FRAME = re.compile(
-    r"^(?:(?:the )?answer(?: to (?:the|this) question)? is:"
+    r"^(?:(?:the )?answer(?: to (?:the|this) question)? is(?::|\s+(?=[\"“]))"
     r"|(?:according to|as stated in|based on) (?:the )?(?:passages?|sources?|texts?)(?: \d+)?,"
     r"|(?:the )?(?:passages?|sources?|texts?)(?: \d+)? (?:says|states|explains|notes)(?: that)?,?)"
     r"\s*[\"“]?(?P<claim>.*?)[\"”]?(?P<end>[.!?…]*)[\"”]?$",
+    re.IGNORECASE,
+)
+# A sentence about the passages rather than about what they say ("The passage provides a clear
+# overview of ..."): small models write them often, and they claim nothing a quote can support.
+_ABOUT_PASSAGES = re.compile(
+    r"^(?:the |these |both )?(?:passages?|sources?|texts?|excerpts?)(?: \d+)? (?:\w+ )?"
+    r"(?:provides?|describes?|discuss(?:es)?|gives?|offers?|highlights?|focus(?:es)?|"
+    r"covers?|presents?|is about|are about)\b",
     re.IGNORECASE,
 )
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?…])")
@@ -302,6 +310,9 @@ class GenerativeAnswerer:
             marked = parse_markers(sentence)
             text = unframed(marked.text)
             if not text:
+                continue
+            if _ABOUT_PASSAGES.match(text):
+                claims.append(Claim(text, ()))  # cites nothing: dropped, and counted
                 continue
             cited = [passages[n - 1] for n in marked.markers if 1 <= n <= len(passages)]
             # Small models often forget the marker or miscount: such a sentence is placed on

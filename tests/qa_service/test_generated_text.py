@@ -95,6 +95,7 @@ def test_a_statement_that_the_passages_do_not_answer_is_recognised(
     [
         ('The answer to the question is: "The border is long."', "The border is long."),
         ("The answer is: it is long.", "It is long."),
+        ('The answer to the question is "The border is long."', "The border is long."),
         ("According to passage 2, the border is long.", "The border is long."),
         ("The passage says that the border is long.", "The border is long."),
         ("The border is long.", "The border is long."),

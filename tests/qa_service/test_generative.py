@@ -86,14 +86,16 @@ def test_unsupported_number_changed_and_unmarked_sentences_are_dropped(
         f"The border between Iraq and Iran measures 1,600 kilometers [{n}]. "
         f"Iraq and Iran signed a free-trade agreement on fisheries in the Caspian [{n}]. "
         "Iraq and Iran share a border of 900 kilometers [9]. "
-        "Iraq and Iran signed a treaty on fisheries in the Caspian."
+        "Iraq and Iran signed a treaty on fisheries in the Caspian. "
+        "The passage provides a clear overview of the border between Iraq and Iran [1]."
     )
     response = generative.ask(AskRequest(question=QUESTION))
     assert response.answerer == "generative" and not response.abstained
     assert response.answer == "The border between Iraq and Iran measures 1,458 kilometers [1]."
     # a changed number, an invention, and, placed on every passage and still unsupported,
-    # a changed number citing [9] of 3 and an invention without a marker
-    assert response.dropped_claims == 4
+    # a changed number citing [9] of 3 and an invention without a marker; a sentence about the
+    # passage, not about the border
+    assert response.dropped_claims == 5
     (citation,) = response.citations
     assert FACT in citation.quote  # localised to the sentence that says it, not the whole passage
     assert citation.quote.count(". ") <= 1
