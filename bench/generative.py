@@ -34,7 +34,7 @@ from qa_service.answering.roles import Verdict
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest, AskResponse, DeltaEvent
 
-NO_MARKER = "no valid marker: none, or outside 1..k"
+NO_MARKER = "cites no span (the generative answerer: a sentence about the passages)"
 # Judge reasons name the words at fault; these patterns sort them into kinds.
 KINDS = (
     (re.compile(r"gives no figure|says \S*\d\S*,? not"), "a number the quote does not give"),

@@ -212,6 +212,27 @@ def test_a_failing_model_falls_back_to_the_extractive_answer(
     check_citations(generative, response)
 
 
+def test_a_model_that_stalls_after_a_sentence_was_sent_ends_the_stream_with_the_error(
+    generative: QAService, scripted: ScriptedModel
+) -> None:
+    """No fallback once a checked sentence is out: the answer would change under the reader."""
+    n = rank_of(generative, FACT)
+    first = f"The border between Iraq and Iran measures 1,458 kilometers [{n}]. "
+    scripted.script = Script(
+        first + f"It was approved by the Algiers Agreements [{n}]. It was signed in 1975 [{n}].",
+        delay=3.0,
+        stall_after=len(first) + 10,  # the second sentence has begun: the first is released
+    )
+    events = []
+    with pytest.raises(AnswererUnavailableError, match="RAG_LLM_TIMEOUT"):
+        for event in generative.stream(AskRequest(question=QUESTION)):
+            events.append(event)
+    assert isinstance(events[0], PassagesEvent)
+    (delta,) = events[1:]  # the first sentence, judged and cited; nothing unchecked after it
+    assert isinstance(delta, DeltaEvent) and delta.citations
+    assert delta.text == "The border between Iraq and Iran measures 1,458 kilometers [1]."
+
+
 def test_a_stopped_endpoint_falls_back(
     settings: Settings, built_index: BuildReport, service: QAService
 ) -> None:
