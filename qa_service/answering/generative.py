@@ -82,7 +82,8 @@ _LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _DECLINED = re.compile(
     r"\b(?:passages?|sources?|context|documents?|texts?|articles?|excerpts?)\b[^.]*"
     r"\b(?:do|does|did)\s*(?:n['’]t|not)\s+(?:answer|say|mention|contain|provide|state|include|"
-    r"specify)|\b(?:no|not enough) information\b|\bcannot (?:be )?answer|"
+    r"specify)|\b(?:passages?|sources?|context|texts?|articles?)\b[^.]*\bha(?:s|ve) no answer\b|"
+    r"\b(?:no|not enough) information\b|\bcannot (?:be )?answer|"
     r"\b(?:the )?answer\b[^.]*\b(?:is|was) not (?:provided|given|mentioned|stated|found)\b|"
     r"\b(?:is|are) not (?:about|relevant to|applicable to) the question\b",
     re.IGNORECASE,

@@ -80,6 +80,7 @@ def test_markers_are_parsed_and_removed(sentence: str, text: str, markers: tuple
         ("The article does not mention the treaty.", True),
         ("It covers the war, but the answer to the question is not provided.", True),
         ("The passage about the 1975 treaty is not about the question.", True),
+        ('The passage has no answer for the question "Who signed it?"', True),
         ("Iraq does not border Egypt [1].", False),
         ("The treaty was not signed until 1975 [2].", False),
     ],
