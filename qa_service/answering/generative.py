@@ -1,11 +1,12 @@
 """Passages -> a chat model's sentences -> claims citing the sentence spans that say them.
 
-`GenerativeAnswerer` sends the question, the history and the top passages, numbered `[1]`..`[k]`
-in rank order, to any OpenAI-compatible chat-completions endpoint and reads the reply as it
-streams. Each finished sentence becomes a claim: its `[n]` markers name passages, and the claim
-cites the sentences of those passages that best carry its words and meaning, so every citation
-is an exact span of a document. A sentence with no marker, or one outside 1..k, cites nothing;
-grounding (`Grounder`) then drops it, like anything its quotes do not support.
+`GenerativeAnswerer` sends the history, the top passages (of each, the sentences closest to the
+question), numbered `[1]`..`[k]` in rank order, and the question to any OpenAI-compatible
+chat-completions endpoint and reads the reply as it streams. Each finished sentence becomes a
+claim: its `[n]` markers name passages, and the claim cites the shown sentences of those
+passages that best carry its words and meaning (of every shown passage when it has no marker in
+1..k), so every citation is an exact span of a document. Grounding (`Grounder`) then drops any
+claim its quotes do not support, and a sentence about the passages, which cites nothing.
 
 Endpoint failures raise one of the `ModelEndpointError` kinds below; the pipeline falls back to
 the extractive answer or reports the error, never an unchecked sentence.
