@@ -111,6 +111,9 @@ class Settings(IndexSettings):
     llm_passages: int = Field(
         3, ge=1, description="Top passages given to the model, numbered [1]..[k] in rank order"
     )
+    llm_passage_sentences: int = Field(
+        1, ge=1, description="Of each passage, the sentences closest to the question it is shown"
+    )
     llm_fallback: bool = Field(
         True,
         description="When the model fails (down, timeout, rate limit, garbage), answer "

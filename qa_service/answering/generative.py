@@ -1,11 +1,12 @@
 """Passages -> a chat model's sentences -> claims citing the sentence spans that say them.
 
-`GenerativeAnswerer` sends the question, the history and the top passages, numbered `[1]`..`[k]`
-in rank order, to any OpenAI-compatible chat-completions endpoint and reads the reply as it
-streams. Each finished sentence becomes a claim: its `[n]` markers name passages, and the claim
-cites the sentences of those passages that best carry its words and meaning, so every citation
-is an exact span of a document. A sentence with no marker, or one outside 1..k, cites nothing;
-grounding (`Grounder`) then drops it, like anything its quotes do not support.
+`GenerativeAnswerer` sends the history, the top passages (of each, the sentences closest to the
+question), numbered `[1]`..`[k]` in rank order, and the question to any OpenAI-compatible
+chat-completions endpoint and reads the reply as it streams. Each finished sentence becomes a
+claim: its `[n]` markers name passages, and the claim cites the shown sentences of those
+passages that best carry its words and meaning (of every shown passage when it has no marker in
+1..k), so every citation is an exact span of a document. Grounding (`Grounder`) then drops any
+claim its quotes do not support, and a sentence about the passages, which cites nothing.
 
 Endpoint failures raise one of the `ModelEndpointError` kinds below; the pipeline falls back to
 the extractive answer or reports the error, never an unchecked sentence.
@@ -33,36 +34,59 @@ from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from indexer.embedding import Vectors
 from qa_service.answering.roles import AnswerContext, Claim, Draft, Source
-from qa_service.retrieval import Hit
 from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DECLINE = "The passages do not answer the question."
 MODEL_DECLINED = "the language model found no answer in the passages"
-SYSTEM_PROMPT = f"""You answer questions using only the numbered passages you are given.
-Write one to three short sentences, each taken from a passage, and end every sentence with the \
-number of the passage that says it, in square brackets.
-Never write anything the passages do not say. If the passages do not answer the question, \
-write only: {DECLINE}"""
-# One worked exchange before the real one: small models follow an example better than a rule.
-EXAMPLE = (
-    "Passages:\n\n[1] The Eiffel Tower is in Paris. It was completed in 1889.\n\n"
-    "[2] The Louvre is the world's most-visited museum.\n\n"
-    "Question: When was the Eiffel Tower completed?",
-    "The Eiffel Tower was completed in 1889 [1].",
+# After the passages and the question, where a small model still reads them; measured on the eval
+# corpora (bench/generative.py), this keeps more of its sentences than a system prompt with a
+# worked example, which SmolLM2-135M mostly ignored and sometimes repeated as its answer.
+INSTRUCTIONS = (
+    "Answer the question in one short sentence, using the words of the passage that answers it, "
+    f"and end it with that passage's number, like [1]. If no passage answers it, write: {DECLINE}"
 )
-# "[1]", "[1][2]", "[1, 2]" and "[1,2]": one group of markers.
-_MARKERS = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
-_LEADING_MARKERS = re.compile(r"(?:\[\s*\d+(?:\s*,\s*\d+)*\s*\]\s*)+[.!?…]*")
-_MARKER_CHARS = re.compile(r"^\[[\[\]\d,\s.!?…]*$")  # markers, perhaps unfinished
+# A blank line ends the answer: small models go on to repeat the passages or invent new ones.
+STOP = ["\n\n"]
+# One group of markers: "[1]", "[1, 2]", "[1,2]", "[1 and 2]", "[Passage 1]", and the slips of
+# small models "(1)" and "(Passage 2)"; in parentheses only one or two digits, so "(1953)" stays.
+_MARKER = (
+    r"\[\s*(?:passages?\s*)?(\d+(?:\s*(?:,|and)\s*\d+)*)\s*\]"
+    r"|\(\s*(?:passages?\s*)?(\d{1,2}(?:\s*(?:,|and)\s*\d{1,2})*)\s*\)"
+)
+_MARKERS = re.compile(_MARKER, re.IGNORECASE)
+_LEADING_MARKERS = re.compile(rf"(?:(?:{_MARKER})\s*)+[.!?…]*", re.IGNORECASE)
+# Markers, perhaps unfinished ("[Pass"): the sentence before may still get them.
+_MARKER_CHARS = re.compile(r"^[\[(](?:\s*[a-z]{0,8})?[\[\]()\d,\s.!?…]*$", re.IGNORECASE)
+_NUMBER_SEPARATOR = re.compile(r"\s*(?:,|and)\s*")
+# A frame around the claim that says nothing itself: "The answer to the question is: X",
+# "According to passage 2, X", "The passage says that X"; the claim is X, quotes removed.
+_FRAME = re.compile(
+    r"^(?:(?:the )?answer(?: to (?:the|this) question)? is(?::|\s+(?=[\"“]))"
+    r"|(?:according to|as stated in|based on) (?:the )?(?:passages?|sources?|texts?)(?: \d+)?,"
+    r"|(?:the )?(?:passages?|sources?|texts?)(?: \d+)? (?:says|states|explains|notes)(?: that)?,?)"
+    r"\s*[\"“]?(?P<claim>.*?)[\"”]?(?P<end>[.!?…]*)[\"”]?$",
+    re.IGNORECASE,
+)
+# A sentence about the passages rather than about what they say ("The passage provides a clear
+# overview of ..."): small models write them often, and they claim nothing a quote can support.
+_ABOUT_PASSAGES = re.compile(
+    r"^(?:the |these |both )?(?:passages?|sources?|texts?|excerpts?)(?: \d+)? (?:\w+ )?"
+    r"(?:provides?|describes?|discuss(?:es)?|gives?|offers?|highlights?|focus(?:es)?|"
+    r"covers?|presents?|is about|are about)\b",
+    re.IGNORECASE,
+)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?…])")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # The model saying the passages hold no answer, in the prompt's words or close to them.
 _DECLINED = re.compile(
-    r"\b(?:passages?|sources?|context|documents?|texts?)\b[^.]*\b(?:do|does|did)\s*(?:n['’]t|not)"
-    r"\s+(?:answer|say|mention|contain|provide|state|include|specify)|"
-    r"\b(?:no|not enough) information\b|\bcannot (?:be )?answer",
+    r"\b(?:passages?|sources?|context|documents?|texts?|articles?|excerpts?)\b[^.]*"
+    r"\b(?:do|does|did)\s*(?:n['’]t|not)\s+(?:answer|say|mention|contain|provide|state|include|"
+    r"specify)|\b(?:passages?|sources?|context|texts?|articles?)\b[^.]*\bha(?:s|ve) no answer\b|"
+    r"\b(?:no|not enough) information\b|\bcannot (?:be )?answer|"
+    r"\b(?:the )?answer\b[^.]*\b(?:is|was) not (?:provided|given|mentioned|stated|found)\b|"
+    r"\b(?:is|are) not (?:about|relevant to|applicable to) the question\b",
     re.IGNORECASE,
 )
 
@@ -97,6 +121,7 @@ class GenerationParams:
     max_tokens: int
     temperature: float
     passages: int
+    sentences: int  # of each passage, the ones closest to the query
     similarity_weight: float  # claim -> sentence: w * cosine + (1 - w) * share of claim terms
 
     @classmethod
@@ -108,8 +133,21 @@ class GenerationParams:
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
             passages=settings.llm_passages,
+            sentences=settings.llm_passage_sentences,
             similarity_weight=settings.answer_similarity_weight,
         )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A passage as the model is shown it: some of its chunk's sentences."""
+
+    chunk_id: str
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(sentence.text for sentence in self.sentences)
 
 
 @dataclass(frozen=True)
@@ -124,9 +162,17 @@ def parse_markers(sentence: str) -> Marked:
     """'It is 1,458 km long [1][3].' -> ('It is 1,458 km long.', (1, 3)); '[2, 4]' counts too."""
     numbers: list[int] = []
     for group in _MARKERS.finditer(sentence):
-        numbers += [int(n) for n in group.group(1).split(",")]
+        numbers += [int(n) for n in _NUMBER_SEPARATOR.split(group.group(1) or group.group(2))]
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _MARKERS.sub("", sentence))
     return Marked(" ".join(text.split()), tuple(dict.fromkeys(numbers)))
+
+
+def unframed(claim: str) -> str:
+    """'The answer to the question is: "It is long."' -> 'It is long.'"""
+    framed = _FRAME.match(claim)
+    if framed is None or not framed["claim"]:
+        return claim
+    return framed["claim"][0].upper() + framed["claim"][1:] + framed["end"]
 
 
 def declines(sentence: str) -> bool:
@@ -208,68 +254,82 @@ class GenerativeAnswerer:
         return Draft(claims, reason)
 
     def stream(self, context: AnswerContext) -> Iterator[Draft]:
-        hits = context.hits[: self._params.passages]
-        if not hits:
+        passages = self.shown(context)
+        if not passages:
             yield Draft([], "no passage was found")
             return
         reader = SentenceReader()
         declined = False
-        for piece in self._complete(self.messages(context, hits)):
+        reply: list[str] = []
+        for piece in self._complete(self.messages(context, passages)):
+            reply.append(piece)
             for sentence in reader.feed(piece):
                 declined |= declines(sentence)
-                yield self._claims([sentence], hits)
+                yield self._claims([sentence], passages)
+        logger.debug("model reply: %r", "".join(reply))
         sentences = reader.close()
         declined |= any(declines(s) for s in sentences)
-        yield self._claims(sentences, hits, MODEL_DECLINED if declined else None)
+        yield self._claims(sentences, passages, MODEL_DECLINED if declined else None)
 
+    def shown(self, context: AnswerContext) -> list[Shown]:
+        """The top passages as the model sees them: of each, the sentences closest to the
+        query, in document order (a small model copies from three short passages more
+        faithfully than from three long ones)."""
+        shown = []
+        for hit in context.hits[: self._params.passages]:
+            rows = list(range(*hit.chunk.sentence_rows))
+            if not rows:
+                continue
+            cosine = np.asarray(self._index.sentence_vectors[rows] @ context.query.vector[0])
+            best = sorted(np.argsort(-cosine, kind="stable")[: self._params.sentences].tolist())
+            sentences = tuple(self._index.sentences[rows[i]] for i in best)
+            shown.append(Shown(hit.chunk.id, sentences))
+        return shown
+
+    @staticmethod
     def messages(
-        self, context: AnswerContext, hits: Sequence[Hit]
+        context: AnswerContext, passages: Sequence[Shown]
     ) -> list[ChatCompletionMessageParam]:
-        """The instructions and an example, the earlier turns, then the numbered passages and
-        the question."""
-        passages = "\n\n".join(f"[{n}] {hit.chunk.text}" for n, hit in enumerate(hits, 1))
-        messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": EXAMPLE[0]},
-            {"role": "assistant", "content": EXAMPLE[1]},
-        ]
+        """The earlier turns, then the numbered passages, the question and the instructions."""
+        numbered = "\n\n".join(f"[{n}] {passage.text}" for n, passage in enumerate(passages, 1))
+        messages: list[ChatCompletionMessageParam] = []
         for turn in context.history:
             if turn.role == "user":
                 messages.append({"role": "user", "content": turn.content})
             else:
                 messages.append({"role": "assistant", "content": parse_markers(turn.content).text})
-        messages.append(
-            {"role": "user", "content": f"Passages:\n\n{passages}\n\nQuestion: {context.asked}"}
-        )
+        asked = f"Passages:\n\n{numbered}\n\nQuestion: {context.asked}\n\n{INSTRUCTIONS}"
+        messages.append({"role": "user", "content": asked})
         return messages
 
     def _claims(
-        self, sentences: Iterable[str], hits: Sequence[Hit], reason: str | None = None
+        self, sentences: Iterable[str], passages: Sequence[Shown], reason: str | None = None
     ) -> Draft:
         claims = []
         for sentence in sentences:
-            if declines(sentence):
-                continue  # not a claim: the model says there is no answer
+            if declines(sentence) or sentence.rstrip().endswith("?"):
+                continue  # not a claim: the model says there is no answer, or asks
             marked = parse_markers(sentence)
-            if not marked.text:
+            text = unframed(marked.text)
+            if not text:
                 continue
-            in_range = bool(marked.markers) and all(1 <= n <= len(hits) for n in marked.markers)
-            sources = self._localise(marked, hits) if in_range else ()
-            claims.append(Claim(marked.text, sources))
+            if _ABOUT_PASSAGES.match(text):
+                claims.append(Claim(text, ()))  # cites nothing: dropped, and counted
+                continue
+            cited = [passages[n - 1] for n in marked.markers if 1 <= n <= len(passages)]
+            # Small models often forget the marker or miscount: such a sentence is placed on
+            # every passage shown, and the judge still decides whether its quotes say it.
+            claims.append(Claim(text, self._localise(text, cited or passages)))
         return Draft(claims, reason)
 
-    def _localise(self, marked: Marked, hits: Sequence[Hit]) -> tuple[Source, ...]:
-        """The sentences of the cited passages that best say the claim: the best one, and a
-        second when it carries claim terms the first lacks (a claim merging two sentences)."""
-        origin: dict[int, str] = {}
-        for n in marked.markers:
-            chunk = hits[n - 1].chunk
-            for row in range(*chunk.sentence_rows):
-                origin.setdefault(row, chunk.id)
+    def _localise(self, claim: str, cited: Sequence[Shown]) -> tuple[Source, ...]:
+        """The shown sentences of the cited passages that best say the claim: the best one,
+        and a second when it carries claim terms the first lacks (a claim merging two)."""
+        origin = {s.row: (s, passage.chunk_id) for passage in cited for s in passage.sentences}
         rows = list(origin)
-        sentences = [self._index.sentences[row] for row in rows]
-        claim_terms = set(terms(marked.text))
-        cosine = np.asarray(self._index.sentence_vectors[rows] @ self._embed(marked.text)[0])
+        sentences = [origin[row][0] for row in rows]
+        claim_terms = set(terms(claim))
+        cosine = np.asarray(self._index.sentence_vectors[rows] @ self._embed(claim)[0])
         w = self._params.similarity_weight
         scores = [
             w * float(c) + (1 - w) * _coverage(claim_terms, s)
@@ -283,11 +343,8 @@ class GenerativeAnswerer:
             second = int(np.argmax(gains))
             if gains[second] and second != best:
                 chosen.append(second)
-        chosen.sort(key=lambda i: (sentences[i].doc_id, sentences[i].start))
-        return tuple(
-            Source(sentences[i].doc_id, sentences[i].start, sentences[i].end, origin[rows[i]])
-            for i in chosen
-        )
+        placed = sorted((sentences[i] for i in chosen), key=lambda s: (s.doc_id, s.start))
+        return tuple(Source(s.doc_id, s.start, s.end, origin[s.row][1]) for s in placed)
 
     def _complete(self, messages: list[ChatCompletionMessageParam]) -> Iterator[str]:
         """The reply's text in pieces as the model writes it; endpoint failures mapped."""
@@ -300,6 +357,7 @@ class GenerativeAnswerer:
                 messages=messages,
                 max_tokens=p.max_tokens,
                 temperature=p.temperature,
+                stop=STOP,
                 stream=True,
             )
             with stream:

@@ -2,7 +2,8 @@
 
 It answers `POST /v1/chat/completions` with the completion in `script.reply` (streamed in small
 pieces when the request asks for a stream), or with what `script` says goes wrong: an HTTP
-status with headers, a delay, or a body that is not a completion.
+status with headers, a delay before the reply or in the middle of it, or a body that is not a
+completion.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class Script:
     reply: str = ""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before anything is sent
+    delay: float = 0.0  # seconds before anything is sent (or, with stall_after, mid-reply)
+    stall_after: int | None = None  # characters of the streamed reply sent before the delay
     garbage: bool = False  # a 200 whose body is not a chat completion
     piece_chars: int = 7  # the size of the streamed pieces
 
@@ -55,7 +57,8 @@ class ScriptedModel:
 
     def respond(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         script = self.script
-        time.sleep(script.delay)
+        if script.stall_after is None:
+            time.sleep(script.delay)
         if script.status != 200:
             error = {"error": {"message": "scripted failure", "type": "scripted", "code": None}}
             self._send(handler, script.status, "application/json", json.dumps(error), script)
@@ -73,6 +76,8 @@ class ScriptedModel:
         handler.end_headers()
         text = script.reply
         for i in range(0, len(text), script.piece_chars):
+            if script.stall_after is not None and i <= script.stall_after < i + script.piece_chars:
+                time.sleep(script.delay)
             delta = {"content": text[i : i + script.piece_chars]}
             chunk = _completion({"index": 0, "delta": delta, "finish_reason": None}, chunk=True)
             handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())

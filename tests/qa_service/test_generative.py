@@ -7,13 +7,14 @@ and the judge are the real ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
 
 from indexer.building import BuildReport
-from qa_service.answering.generative import MODEL_DECLINED, SYSTEM_PROMPT
+from qa_service.answering.generative import INSTRUCTIONS, MODEL_DECLINED
 from qa_service.pipeline import AnswererRateLimitedError, AnswererUnavailableError, QAService
 from qa_service.schemas import AskRequest, AskResponse, DeltaEvent, PassagesEvent, Turn
 from qa_service.settings import Settings
@@ -84,20 +85,42 @@ def test_unsupported_number_changed_and_unmarked_sentences_are_dropped(
         f"The border between Iraq and Iran measures 1,458 kilometers [{n}]. "
         f"The border between Iraq and Iran measures 1,600 kilometers [{n}]. "
         f"Iraq and Iran signed a free-trade agreement on fisheries in the Caspian [{n}]. "
-        "The border was approved by the Algiers Agreements signed in 1975 [9]. "
-        "The border between Iraq and Iran measures 1,458 kilometers."
+        "Iraq and Iran share a border of 900 kilometers [9]. "
+        "Iraq and Iran signed a treaty on fisheries in the Caspian. "
+        "The passage provides a clear overview of the border between Iraq and Iran [1]."
     )
     response = generative.ask(AskRequest(question=QUESTION))
     assert response.answerer == "generative" and not response.abstained
     assert response.answer == "The border between Iraq and Iran measures 1,458 kilometers [1]."
-    assert response.dropped_claims == 4  # a changed number, an invention, [9] of 3, no marker
+    # a changed number, an invention, and, placed on every passage and still unsupported,
+    # a changed number citing [9] of 3 and an invention without a marker; a sentence about the
+    # passage, not about the border
+    assert response.dropped_claims == 5
     (citation,) = response.citations
     assert FACT in citation.quote  # localised to the sentence that says it, not the whole passage
     assert citation.quote.count(". ") <= 1
     check_citations(generative, response)
 
 
-def test_the_prompt_numbers_the_passages_in_rank_order_with_the_history(
+def test_a_supported_sentence_without_a_valid_marker_is_placed_on_the_passage_that_says_it(
+    generative: QAService, scripted: ScriptedModel
+) -> None:
+    scripted.script = Script(
+        "The border was approved by the Algiers Agreements signed in 1975 [9]. "
+        "The border between Iraq and Iran measures 1,458 kilometers."
+    )
+    response = generative.ask(AskRequest(question=QUESTION))
+    assert response.dropped_claims == 0
+    assert response.answer == (
+        "The border was approved by the Algiers Agreements signed in 1975 [1]. "
+        "The border between Iraq and Iran measures 1,458 kilometers [1]."
+    )
+    (citation,) = response.citations
+    assert FACT in citation.quote and "Algiers" in citation.quote
+    check_citations(generative, response)
+
+
+def test_the_prompt_numbers_short_passages_in_rank_order_after_the_history(
     generative: QAService, scripted: ScriptedModel
 ) -> None:
     scripted.script = Script("The passages do not answer the question.")
@@ -107,23 +130,28 @@ def test_the_prompt_numbers_the_passages_in_rank_order_with_the_history(
     ]
     generative.ask(AskRequest(question=QUESTION, history=history))
     messages = scripted.requests[-1]["messages"]
-    assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert messages[-3:-1] == [
+    assert messages[:-1] == [
         {"role": "user", "content": "Who borders Iraq?"},
         {"role": "assistant", "content": "Iran borders Iraq."},
     ]
     prompt = messages[-1]["content"]
+    assert prompt.endswith(f"Question: {QUESTION}\n\n{INSTRUCTIONS}")
+    blocks = re.findall(r"^\[(\d+)\] (.*)$", prompt, re.MULTILINE)
+    assert [int(n) for n, _ in blocks] == [1, 2, 3]
     hits = generative.retrieve(QUESTION, 5).hits[:3]
-    positions = [prompt.index(f"[{n}] {hit.chunk.text}") for n, hit in enumerate(hits, 1)]
-    assert positions == sorted(positions) and "[4]" not in prompt
-    assert prompt.endswith(f"Question: {QUESTION}")
+    for (_, text), hit in zip(blocks, hits, strict=True):  # the passage's sentences nearest it
+        rows = range(*hit.chunk.sentence_rows)
+        shown = [generative.index.sentences[r].text for r in rows]
+        shown = [s for s in shown if s in text]
+        assert 1 <= len(shown) <= 2 and text == " ".join(shown)
+    assert FACT in blocks[rank_of(generative, FACT) - 1][1]
 
 
 def test_the_model_saying_the_passages_do_not_answer_is_an_abstention(
     generative: QAService, scripted: ScriptedModel
 ) -> None:
-    scripted.script = Script("The passages do not answer the question.")
-    response = generative.ask(AskRequest(question=QUESTION))
+    scripted.script = Script("How long is it? The passages do not answer the question.")
+    response = generative.ask(AskRequest(question=QUESTION))  # a question claims nothing
     assert response.abstained and response.citations == []
     assert response.abstention_reason == MODEL_DECLINED and response.dropped_claims == 0
 
@@ -182,6 +210,27 @@ def test_a_failing_model_falls_back_to_the_extractive_answer(
     assert response.answerer == "extractive-fallback"
     assert "1,458" in response.answer and response.citations
     check_citations(generative, response)
+
+
+def test_a_model_that_stalls_after_a_sentence_was_sent_ends_the_stream_with_the_error(
+    generative: QAService, scripted: ScriptedModel
+) -> None:
+    """No fallback once a checked sentence is out: the answer would change under the reader."""
+    n = rank_of(generative, FACT)
+    first = f"The border between Iraq and Iran measures 1,458 kilometers [{n}]. "
+    scripted.script = Script(
+        first + f"It was approved by the Algiers Agreements [{n}]. It was signed in 1975 [{n}].",
+        delay=3.0,
+        stall_after=len(first) + 10,  # the second sentence has begun: the first is released
+    )
+    events = []
+    with pytest.raises(AnswererUnavailableError, match="RAG_LLM_TIMEOUT"):
+        for event in generative.stream(AskRequest(question=QUESTION)):
+            events.append(event)
+    assert isinstance(events[0], PassagesEvent)
+    (delta,) = events[1:]  # the first sentence, judged and cited; nothing unchecked after it
+    assert isinstance(delta, DeltaEvent) and delta.citations
+    assert delta.text == "The border between Iraq and Iran measures 1,458 kilometers [1]."
 
 
 def test_a_stopped_endpoint_falls_back(
