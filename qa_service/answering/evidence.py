@@ -14,8 +14,8 @@ from typing import Literal
 import numpy as np
 
 from indexer.analysis import STOPWORDS, terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
+from indexer.store import CorpusView
 from qa_service.answering.roles import Question
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings
@@ -158,13 +158,14 @@ def _counts(text: str, end: int) -> bool:
 class SentenceScorer:
     """Scores the sentences of the top passages; safe to share between threads."""
 
-    def __init__(self, index: CorpusIndex, params: ScoringParams) -> None:
-        self._index = index
+    def __init__(self, params: ScoringParams) -> None:
         self._params = params
         # At most one entry per sentence and answer type, so it is bounded by the index size.
         self._holds_cache: dict[tuple[AnswerType, int], bool] = {}
 
-    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
+    def candidates(
+        self, question: Question, hits: list[Hit], corpus: CorpusView
+    ) -> list[Candidate]:
         """Every sentence of the top passages, scored against the question."""
         origin: dict[int, str] = {}
         for hit in hits[: self._params.passages]:
@@ -173,9 +174,9 @@ class SentenceScorer:
         if not origin:
             return []
         rows = list(origin)
-        sentences = self._index.sentences
-        similarity = np.asarray(self._index.sentence_vectors[rows] @ question.vector[0])
-        bm25 = self._index.bm25
+        sentences = corpus.sentences
+        similarity = np.asarray(corpus.sentence_vectors[rows] @ question.vector[0])
+        bm25 = corpus.bm25
         # Terms no chunk contains cannot match any sentence: leaving them out keeps the
         # ranking comparable between questions with and without such words. But a name the
         # corpus has never seen ("the capital of Brazil") weakens the evidence for any answer.

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 
 from indexer.analysis import terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
+from indexer.store import CorpusView
 from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question
 
@@ -97,10 +97,7 @@ class Window:
 
 
 class PresuppositionGate:
-    def __init__(
-        self, index: CorpusIndex, scorer: SentenceScorer, model: GateModel, typed_focus: float
-    ) -> None:
-        self._index = index
+    def __init__(self, scorer: SentenceScorer, model: GateModel, typed_focus: float) -> None:
         self._scorer = scorer
         self._model = model
         self._typed_focus = typed_focus
@@ -118,11 +115,13 @@ class PresuppositionGate:
 
     def read(self, context: AnswerContext) -> Reading | None:
         """The gate's features for these passages; None when they have no sentence at all."""
-        candidates = self._scorer.candidates(context.query, context.hits)
-        return self._features(context.query, candidates) if candidates else None
+        candidates = self._scorer.candidates(context.query, context.hits, context.corpus)
+        return self._features(context.query, candidates, context.corpus) if candidates else None
 
-    def _features(self, question: Question, candidates: list[Candidate]) -> Reading:
-        bm25 = self._index.bm25
+    def _features(
+        self, question: Question, candidates: list[Candidate], corpus: CorpusView
+    ) -> Reading:
+        bm25 = corpus.bm25
         weights = {t: bm25.idf(t) for t in set(question.terms)}
         total = sum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
@@ -132,14 +131,14 @@ class PresuppositionGate:
         )
         # The window that carries most of the question; ties go to the more relevant sentence.
         window = max(
-            ((self._window(c.sentence), c.relevance) for c in candidates),
+            ((self._window(c.sentence, corpus), c.relevance) for c in candidates),
             key=lambda pair: (sum(weights[t] for t in weights.keys() & pair[0].terms), pair[1]),
         )[0]
         found = window.terms
         lacking = [t for t in weights if t not in found]
         asked_modifiers = {m.lower() for m in _MODIFIER.findall(question.text)}
         rows = [c.sentence.row for c in candidates]
-        similarity = float((self._index.sentence_vectors[rows] @ question.vector[0]).max())
+        similarity = float((corpus.sentence_vectors[rows] @ question.vector[0]).max())
         features = {
             "evidence": evidence,
             "similarity": similarity,
@@ -157,8 +156,9 @@ class PresuppositionGate:
             features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
         )
 
-    def _window(self, sentence: Sentence) -> Window:
-        sentences = self._index.sentences
+    @staticmethod
+    def _window(sentence: Sentence, corpus: CorpusView) -> Window:
+        sentences = corpus.sentences
         rows = range(
             max(0, sentence.row - WINDOW_BEFORE),
             min(len(sentences), sentence.row + WINDOW_AFTER + 1),

@@ -29,9 +29,9 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from indexer.analysis import DEFAULT_ANALYZER, terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from indexer.embedding import Vectors
+from indexer.store import CorpusView
 from qa_service.answering.roles import AnswerContext, Claim, Draft, Source
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings
@@ -186,12 +186,10 @@ class GenerativeAnswerer:
 
     def __init__(
         self,
-        index: CorpusIndex,
         embed: Callable[[str], Vectors],
         params: GenerationParams,
         api_key: str,
     ) -> None:
-        self._index = index
         self._embed = embed
         self._params = params
         # No retries here: a rate limit or an outage falls back at once instead of stalling.
@@ -217,10 +215,10 @@ class GenerativeAnswerer:
         for piece in self._complete(self.messages(context, hits)):
             for sentence in reader.feed(piece):
                 declined |= declines(sentence)
-                yield self._claims([sentence], hits)
+                yield self._claims([sentence], hits, context.corpus)
         sentences = reader.close()
         declined |= any(declines(s) for s in sentences)
-        yield self._claims(sentences, hits, MODEL_DECLINED if declined else None)
+        yield self._claims(sentences, hits, context.corpus, MODEL_DECLINED if declined else None)
 
     def messages(
         self, context: AnswerContext, hits: Sequence[Hit]
@@ -244,7 +242,11 @@ class GenerativeAnswerer:
         return messages
 
     def _claims(
-        self, sentences: Iterable[str], hits: Sequence[Hit], reason: str | None = None
+        self,
+        sentences: Iterable[str],
+        hits: Sequence[Hit],
+        corpus: CorpusView,
+        reason: str | None = None,
     ) -> Draft:
         claims = []
         for sentence in sentences:
@@ -254,11 +256,13 @@ class GenerativeAnswerer:
             if not marked.text:
                 continue
             in_range = bool(marked.markers) and all(1 <= n <= len(hits) for n in marked.markers)
-            sources = self._localise(marked, hits) if in_range else ()
+            sources = self._localise(marked, hits, corpus) if in_range else ()
             claims.append(Claim(marked.text, sources))
         return Draft(claims, reason)
 
-    def _localise(self, marked: Marked, hits: Sequence[Hit]) -> tuple[Source, ...]:
+    def _localise(
+        self, marked: Marked, hits: Sequence[Hit], corpus: CorpusView
+    ) -> tuple[Source, ...]:
         """The sentences of the cited passages that best say the claim: the best one, and a
         second when it carries claim terms the first lacks (a claim merging two sentences)."""
         origin: dict[int, str] = {}
@@ -267,9 +271,9 @@ class GenerativeAnswerer:
             for row in range(*chunk.sentence_rows):
                 origin.setdefault(row, chunk.id)
         rows = list(origin)
-        sentences = [self._index.sentences[row] for row in rows]
+        sentences = [corpus.sentences[row] for row in rows]
         claim_terms = set(terms(marked.text))
-        cosine = np.asarray(self._index.sentence_vectors[rows] @ self._embed(marked.text)[0])
+        cosine = np.asarray(corpus.sentence_vectors[rows] @ self._embed(marked.text)[0])
         w = self._params.similarity_weight
         scores = [
             w * float(c) + (1 - w) * _coverage(claim_terms, s)
