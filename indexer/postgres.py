@@ -152,7 +152,7 @@ _LEXICAL = f"""
         SELECT q.term, ln(1 + (m.n - d.df + 0.5) / (d.df + 0.5)) AS idf
         FROM unnest(%s::text[]) AS q (term) JOIN term_df d ON d.term = q.term CROSS JOIN m
     )
-    SELECT t.row_id, sum((w.idf * t.tf * ({K1} + 1)
+    SELECT t.row_id, sum((w.idf * t.tf
         / (t.tf + {K1} * (1 - {B} + {B} * c.length / m.mean_length)))::float4)::float4 AS score
     FROM w JOIN chunk_terms t ON t.term = w.term JOIN chunks c ON c.row_id = t.row_id
         CROSS JOIN m
@@ -322,6 +322,11 @@ class PostgresStore:
         try:
             with self._pool.connection() as connection:
                 yield connection
+        except psycopg.errors.QueryCanceled as error:
+            raise StoreUnavailableError(
+                "the database did not answer within RAG_DATABASE_TIMEOUT: retry in a few "
+                "seconds; if it persists, the database is overloaded"
+            ) from error
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise StoreUnavailableError(
                 f"the database cannot be reached ({error.__class__.__name__}): retry in a few "
@@ -334,6 +339,7 @@ class PostgresStore:
         """Apply the migrations not applied yet, under a lock; the versions applied."""
         applied = []
         with self._connection() as connection:
+            _writing(connection)
             connection.execute("SELECT pg_advisory_xact_lock(hashtext('grounded-qa migrations'))")
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
@@ -506,6 +512,7 @@ class PostgresStore:
         document = indexed.document
         lengths = [max(1, len(terms)) for terms in indexed.chunk_terms]
         with self._connection() as connection, connection.transaction():
+            _writing(connection)
             connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (document.id,))
             self._delete(connection, document.id)
             row = connection.execute(
@@ -586,6 +593,7 @@ class PostgresStore:
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and all its rows in one transaction; False when there was none."""
         with self._connection() as connection, connection.transaction():
+            _writing(connection)
             connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (doc_id,))
             deleted = self._delete(connection, doc_id)
             if deleted:
@@ -656,6 +664,12 @@ class PostgresStore:
         )
         if sign < 0:
             connection.execute("DELETE FROM term_df WHERE term = ANY(%s) AND df <= 0", (terms,))
+
+
+def _writing(connection: psycopg.Connection[Any]) -> None:
+    """Writes are not held to the readers' statement timeout: a long document (HNSW inserts)
+    or a migration may take longer."""
+    connection.execute("SET LOCAL statement_timeout = 0")
 
 
 def _pool(settings: IndexSettings) -> ConnectionPool:

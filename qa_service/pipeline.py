@@ -189,7 +189,7 @@ class QAService:
         return reasons
 
     def embed_query(self, text: str) -> Question:
-        return Question(text, self._queries.embed_query(text), self.index.analyzer.terms(text))
+        return Question(text, self._queries.embed_query(text), self.store.analyzer.terms(text))
 
     def retrieve(self, query: str, k: int) -> Retrieval:
         started = time.perf_counter()
