@@ -230,16 +230,9 @@ def build_index(
         # BM25 sees the same text the embedding model does: the title and section name a chunk.
         bm25 = Bm25Index.build([analyzer.terms(text) for text in chunk_texts])
     with timed("measuring query encoders"):
-        query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
-        for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
-            if kind not in query_encoders:
-                query_encoders[kind] = measure_query_encoder(
-                    loaded.get(kind) or open_embedder(settings, kind, "query"),
-                    sentences,
-                    sentence_vectors,
-                    dense,
-                    settings.encoder_min_cosine,
-                )
+        query_encoders = measure_query_encoders(
+            embedder, sentences, sentence_vectors, dense, settings, loaded
+        )
 
     tokens = [c.tokens for c in chunks]
     manifest = {
@@ -302,6 +295,29 @@ def build_index(
         seconds=seconds,
         skipped=corpus.skipped,
     )
+
+
+def measure_query_encoders(
+    embedder: Embedder,
+    sentences: list[Sentence],
+    vectors: Vectors,
+    dense: faiss.Index,
+    settings: IndexSettings,
+    loaded: dict[EncoderKind, Embedder],
+) -> dict[EncoderKind, QueryEncoderInfo]:
+    """The build encoder, the configured query encoder and both ONNX encoders, measured
+    against the vectors `embedder` made (`loaded` encoders are used instead of opening them)."""
+    measured = {embedder.identity.encoder: _same_encoder(embedder)}
+    for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
+        if kind not in measured:
+            measured[kind] = measure_query_encoder(
+                loaded.get(kind) or open_embedder(settings, kind, "query"),
+                sentences,
+                vectors,
+                dense,
+                settings.encoder_min_cosine,
+            )
+    return measured
 
 
 def measure_query_encoder(

@@ -136,9 +136,10 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
 )
 
+# In the order of the fields of Chunk and Sentence.
 _CHUNK_COLUMNS = (
-    "row_id, id, section, start_offset, end_offset, text, tokens, first_sentence, "
-    "last_sentence, (SELECT d.id FROM documents d WHERE d.key = c.doc_key)"
+    "row_id, id, (SELECT d.id FROM documents d WHERE d.key = c.doc_key), section, "
+    "start_offset, end_offset, text, tokens, ARRAY[first_sentence, last_sentence]"
 )
 _SENTENCE_COLUMNS = (
     "row_id, (SELECT d.id FROM documents d WHERE d.key = s.doc_key), section, start_offset, "
@@ -267,6 +268,7 @@ class PostgresStore:
         self._ef_search = ef_search
         self._analyzer = analyzer
         self._embedding: EmbeddingInfo | None = None
+        self.migrations_applied: list[int] = []  # by `connect`
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -274,7 +276,11 @@ class PostgresStore:
     def connect(cls, settings: IndexSettings, dimension: int) -> PostgresStore:
         """A store for writing: the schema migrated to the latest version (for this dimension)."""
         store = cls(_pool(settings), settings.hnsw_ef_search, DEFAULT_ANALYZER)
-        store.migrate(dimension)
+        try:
+            store.migrations_applied = store.migrate(dimension)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
@@ -701,29 +707,8 @@ def _ranking(rows: Sequence[tuple[int, float]]) -> Ranking:
 
 
 def _chunk(row: tuple[Any, ...]) -> Chunk:
-    row_id, chunk_id, section, start, end, text, tokens, first, last, doc_id = row
-    return Chunk(
-        row=row_id,
-        id=chunk_id,
-        doc_id=doc_id,
-        section=section,
-        start=start,
-        end=end,
-        text=text,
-        tokens=tokens,
-        sentence_rows=(first, last),
-    )
+    return Chunk.model_validate(dict(zip(Chunk.model_fields, row, strict=True)))
 
 
 def _sentence(row: tuple[Any, ...]) -> Sentence:
-    row_id, doc_id, section, start, end, text, terms, tokens = row[:8]
-    return Sentence(
-        row=row_id,
-        doc_id=doc_id,
-        section=section,
-        start=start,
-        end=end,
-        text=text,
-        terms=tuple(terms),
-        tokens=tokens,
-    )
+    return Sentence.model_validate(dict(zip(Sentence.model_fields, row[:8], strict=True)))

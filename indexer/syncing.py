@@ -21,15 +21,14 @@ from corpus import Document, SkippedFile, read_corpus
 from indexer.analysis import DEFAULT_ANALYZER, TextAnalyzer
 from indexer.artifact import CorpusIndex, EmbeddingInfo, QueryEncoderInfo
 from indexer.building import (
-    ONNX_ENCODERS,
     BuildProgress,
     SilentProgress,
     _same_encoder,
     chunking_manifest,
     chunking_params,
-    measure_query_encoder,
+    measure_query_encoders,
 )
-from indexer.chunking import Chunk, ChunkingParams, Sentence, chunk_document, embedded_text
+from indexer.chunking import Chunk, ChunkingParams, chunk_document, embedded_text
 from indexer.embedding import Embedder, Vectors, open_embedder
 from indexer.postgres import IndexedDocument, PostgresStore
 from indexer.settings import EncoderKind, IndexSettings
@@ -102,7 +101,7 @@ def sync_database(
     )
     store = PostgresStore.connect(settings, embedder.identity.dimension)
     try:
-        report.schema_migrations = store.migrate(embedder.identity.dimension)
+        report.schema_migrations = store.migrations_applied
         identity = build_identity(_embedding(embedder), chunking_manifest(settings), analyzer)
         stored = store.document_versions()
         written: list[IndexedDocument] = []
@@ -205,24 +204,14 @@ def _measure(
 ) -> dict[EncoderKind, QueryEncoderInfo]:
     """The query encoders measured as `build_index` measures them, on the documents this run
     embedded (an exact FAISS index of their chunks stands in for the database's)."""
-    sentences: list[Sentence] = [s for d in written for s in d.sentences]
     dimension = embedder.identity.dimension
-    vectors = _stack([d.sentence_vectors for d in written], dimension)
     dense = faiss.IndexFlatIP(dimension)
     dense.add(_stack([d.chunk_vectors for d in written], dimension))
-    measured = {embedder.identity.encoder: _same_encoder(embedder)}
+    sentences = [s for d in written for s in d.sentences]
     if not sentences:
-        return measured
-    for kind in dict.fromkeys([settings.query_encoder, *ONNX_ENCODERS]):
-        if kind not in measured:
-            measured[kind] = measure_query_encoder(
-                loaded.get(kind) or open_embedder(settings, kind, "query"),
-                sentences,
-                vectors,
-                dense,
-                settings.encoder_min_cosine,
-            )
-    return measured
+        return {embedder.identity.encoder: _same_encoder(embedder)}
+    vectors = _stack([d.sentence_vectors for d in written], dimension)
+    return measure_query_encoders(embedder, sentences, vectors, dense, settings, loaded)
 
 
 def _stack(parts: list[Vectors], dimension: int) -> Vectors:
