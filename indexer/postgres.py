@@ -7,7 +7,7 @@ Layout (created by the versioned `MIGRATIONS`, recorded in `schema_migrations`):
     documents       one row per document: its JSON, content hash and build identity; `key`
                     numbers its rows (chunk and sentence row = key << ROW_BITS | ordinal)
     chunks          text, offsets, term count, vector (HNSW, inner product)
-    chunk_terms     BM25 postings: term, chunk row, term frequency
+    chunk_terms     BM25 postings: term, chunk row, term frequency, chunk length
     term_df         document frequency of every term (BM25's idf)
     sentences       text, offsets, terms, vector
 
@@ -116,7 +116,9 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             term text NOT NULL,
             row_id bigint NOT NULL REFERENCES chunks (row_id) ON DELETE CASCADE,
             tf int NOT NULL,
-            PRIMARY KEY (term, row_id)
+            length int NOT NULL,
+            -- BM25 reads a term's postings from this index alone, without visiting chunks
+            PRIMARY KEY (term, row_id) INCLUDE (tf, length)
         );
         CREATE INDEX chunk_terms_row ON chunk_terms (row_id);
         CREATE TABLE term_df (term text PRIMARY KEY, df bigint NOT NULL);
@@ -154,9 +156,8 @@ _LEXICAL = f"""
         FROM unnest(%s::text[]) AS q (term) JOIN term_df d ON d.term = q.term CROSS JOIN m
     )
     SELECT t.row_id, sum((w.idf * t.tf
-        / (t.tf + {K1} * (1 - {B} + {B} * c.length / m.mean_length)))::float4)::float4 AS score
-    FROM w JOIN chunk_terms t ON t.term = w.term JOIN chunks c ON c.row_id = t.row_id
-        CROSS JOIN m
+        / (t.tf + {K1} * (1 - {B} + {B} * t.length / m.mean_length)))::float4)::float4 AS score
+    FROM w JOIN chunk_terms t ON t.term = w.term CROSS JOIN m
     GROUP BY t.row_id ORDER BY score DESC, t.row_id LIMIT %s
 """
 
@@ -408,11 +409,10 @@ class PostgresStore:
     def dense_search(self, query: Vectors, k: int) -> Ranking:
         vector = _vector_literal(query[0])
         with self._connection() as connection:
-            # HNSW returns at most ef_search rows: never fewer than asked for.
-            connection.execute(
-                "SELECT set_config('hnsw.ef_search', %s, true)",
-                (str(min(1000, max(self._ef_search, k))),),
-            )
+            if k > self._ef_search:  # HNSW returns at most ef_search rows (the pool sets it)
+                connection.execute(
+                    "SELECT set_config('hnsw.ef_search', %s, true)", (str(min(1000, k)),)
+                )
             rows = connection.execute(
                 "SELECT row_id, (-(embedding <#> %s::vector))::float4 FROM chunks "
                 "ORDER BY embedding <#> %s::vector LIMIT %s",
@@ -561,11 +561,15 @@ class PostgresStore:
                         )
                     )
             postings = [
-                (term, base + chunk.row, tf)
-                for chunk, terms in zip(indexed.chunks, indexed.chunk_terms, strict=True)
+                (term, base + chunk.row, tf, length)
+                for chunk, terms, length in zip(
+                    indexed.chunks, indexed.chunk_terms, lengths, strict=True
+                )
                 for term, tf in Counter(t for t in terms if t).items()
             ]
-            with connection.cursor().copy("COPY chunk_terms (term, row_id, tf) FROM STDIN") as copy:
+            with connection.cursor().copy(
+                "COPY chunk_terms (term, row_id, tf, length) FROM STDIN"
+            ) as copy:
                 for posting in postings:
                     copy.write_row(posting)
             with connection.cursor().copy(
@@ -588,7 +592,7 @@ class PostgresStore:
                             _vector_literal(vector),
                         )
                     )
-            frequencies = Counter(term for term, _, _ in postings)
+            frequencies = Counter(term for term, _, _, _ in postings)
             self._count_terms(connection, frequencies, +1)
             connection.execute(
                 "UPDATE corpus_meta SET chunks = chunks + %s, total_length = total_length + %s, "
@@ -688,7 +692,8 @@ def _pool(settings: IndexSettings) -> ConnectionPool:
         check=ConnectionPool.check_connection,  # a connection broken by a restart is replaced
         kwargs={
             "connect_timeout": max(1, round(settings.database_timeout)),
-            "options": f"-c statement_timeout={round(settings.database_timeout * 1000)}",
+            "options": f"-c statement_timeout={round(settings.database_timeout * 1000)} "
+            f"-c hnsw.ef_search={settings.hnsw_ef_search}",
         },
         open=True,
         name="grounded-qa",
