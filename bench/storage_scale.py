@@ -210,6 +210,7 @@ def bench_postgres(
         line for line in MIGRATIONS[0][2].split(";") if HNSW_INDEX in line and "USING" in line
     ]
     with store._connection() as connection:
+        connection.execute("SET LOCAL statement_timeout = 0")
         connection.execute("SET maintenance_work_mem = '1GB'")
         connection.execute(create[0].strip())
     import psycopg
