@@ -97,7 +97,7 @@ def collect(corpus: EvalCorpus, settings: Settings, others: Sequence[EvalCorpus]
         hit, short = False, None
         if item.answerable and reading is not None:
             answer = ground(
-                service.roles.answerer.draft(context), service.index.documents, service.roles.judge
+                service.roles.answerer.draft(context), context.corpus.documents, service.roles.judge
             )
             hit = answer_hit(answer.text, golds, item.answer_items)
             found = service.short_answer(query, answer.citations)

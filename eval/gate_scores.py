@@ -45,7 +45,7 @@ def collect_scores(
     for item in items:
         context, _ = service.answer_context(request_for(item))
         decision = roles.gate.decide(context)
-        answer = ground(roles.answerer.draft(context), service.index.documents, roles.judge)
+        answer = ground(roles.answerer.draft(context), context.corpus.documents, roles.judge)
         hit = (
             item.answerable
             and not answer.abstained

@@ -139,28 +139,38 @@ class Manifest(BaseModel, frozen=True):
 
     def query_encoder_problem(self, identity: ModelIdentity) -> str | None:
         """Why questions embedded by `identity` must not search this index; None when allowed."""
-        built_with = f"was built with the {self.embedding.encoder} encoder"
-        allowed = sorted(kind for kind, info in self.query_encoders.items() if info.allowed)
-        others = f"set RAG_QUERY_ENCODER to one it allows ({', '.join(allowed) or 'none'})"
-        measured = self.query_encoders.get(identity.encoder)
-        if measured is None:
-            return (
-                f"{built_with} and did not measure the {identity.encoder} query encoder "
-                f"against it: {REBUILD} with RAG_QUERY_ENCODER={identity.encoder} set, or {others}"
-            )
-        if measured.sha256 != identity.encoder_sha256:
-            return (
-                f"measured a different {identity.encoder} encoder (sha256 {measured.sha256[:12]}) "
-                f"than the one configured (sha256 {identity.encoder_sha256[:12]}; another model "
-                f"or library version made it): {REBUILD} to measure this one, or {others}"
-            )
-        if not measured.allowed:
-            return (
-                f"{built_with}, and the {identity.encoder} query encoder's vectors reach a mean "
-                f"cosine of only {measured.mean_cosine:.4f} to it: {others}, or "
-                f"{REBUILD} with RAG_BUILD_ENCODER={identity.encoder}"
-            )
-        return None
+        return query_encoder_problem(self.embedding, self.query_encoders, identity)
+
+
+def query_encoder_problem(
+    embedding: EmbeddingInfo,
+    query_encoders: dict[EncoderKind, QueryEncoderInfo],
+    identity: ModelIdentity,
+) -> str | None:
+    """Why questions embedded by `identity` must not search vectors made as `embedding`, given
+    the query encoders the build measured; None when allowed."""
+    built_with = f"was built with the {embedding.encoder} encoder"
+    allowed = sorted(kind for kind, info in query_encoders.items() if info.allowed)
+    others = f"set RAG_QUERY_ENCODER to one it allows ({', '.join(allowed) or 'none'})"
+    measured = query_encoders.get(identity.encoder)
+    if measured is None:
+        return (
+            f"{built_with} and did not measure the {identity.encoder} query encoder "
+            f"against it: {REBUILD} with RAG_QUERY_ENCODER={identity.encoder} set, or {others}"
+        )
+    if measured.sha256 != identity.encoder_sha256:
+        return (
+            f"measured a different {identity.encoder} encoder (sha256 {measured.sha256[:12]}) "
+            f"than the one configured (sha256 {identity.encoder_sha256[:12]}; another model "
+            f"or library version made it): {REBUILD} to measure this one, or {others}"
+        )
+    if not measured.allowed:
+        return (
+            f"{built_with}, and the {identity.encoder} query encoder's vectors reach a mean "
+            f"cosine of only {measured.mean_cosine:.4f} to it: {others}, or "
+            f"{REBUILD} with RAG_BUILD_ENCODER={identity.encoder}"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -378,26 +378,15 @@ def _query_encoders(
     sentence_vectors: Vectors,
     dense: faiss.Index,
 ) -> dict[EncoderKind, QueryEncoderInfo]:
-    """The build's own encoder and the configured query encoder, measured against the build's
-    vectors (another is refused until a build with it set measures it); the current version's
-    measures are kept when the same model and library versions made them (the encoders are
-    then the same files, and their pairing does not depend on which documents are indexed)."""
-    kinds = [settings.query_encoder]
+    """The build's encoders measured against its vectors (`measure_query_encoders`); the current
+    version's measures are kept when the same model and library versions made them (the
+    encoders are then the same files, and their pairing does not depend on which documents are
+    indexed)."""
     if reuse is not None:
         previous = reuse.index.manifest
-        if previous.versions == _versions() and all(k in previous.query_encoders for k in kinds):
+        if previous.versions == _versions() and settings.query_encoder in previous.query_encoders:
             return dict(previous.query_encoders)
-    query_encoders = {embedder.identity.encoder: _same_encoder(embedder)}
-    for kind in kinds:
-        if kind not in query_encoders:
-            query_encoders[kind] = measure_query_encoder(
-                loaded.get(kind) or open_embedder(settings, kind, "query"),
-                sentences,
-                sentence_vectors,
-                dense,
-                settings.encoder_min_cosine,
-            )
-    return query_encoders
+    return measure_query_encoders(embedder, sentences, sentence_vectors, dense, settings, loaded)
 
 
 def _too_long(embedder: Embedder, rows: _Rows, reuse: Reusable | None) -> int:
@@ -473,6 +462,30 @@ def _manifest(
         },
         "versions": _versions(),
     }
+
+
+def measure_query_encoders(
+    embedder: Embedder,
+    sentences: list[Sentence],
+    vectors: Vectors,
+    dense: faiss.Index,
+    settings: IndexSettings,
+    loaded: dict[EncoderKind, Embedder],
+) -> dict[EncoderKind, QueryEncoderInfo]:
+    """The build encoder and the configured query encoder, measured against the vectors
+    `embedder` made (`loaded` encoders are used instead of opening them); another query encoder
+    is refused until a build with it set measures it."""
+    measured = {embedder.identity.encoder: _same_encoder(embedder)}
+    kind = settings.query_encoder
+    if kind not in measured:
+        measured[kind] = measure_query_encoder(
+            loaded.get(kind) or open_embedder(settings, kind, "query"),
+            sentences,
+            vectors,
+            dense,
+            settings.encoder_min_cosine,
+        )
+    return measured
 
 
 def measure_query_encoder(

@@ -86,8 +86,12 @@ def build(
         bool, typer.Option("--if-needed", help="Only build when the index is missing or stale")
     ] = False,
 ) -> None:
-    """Chunk, embed and index the corpus into a new index directory."""
+    """Chunk, embed and index the corpus into a new index directory (with RAG_DATABASE_URL
+    set: into PostgreSQL, incrementally, one transaction per document)."""
     settings = _settings(corpus, index)
+    if settings.database_url is not None:
+        _sync(settings)
+        return
     try:
         if if_needed:
             reasons = index_needs_build(settings)
@@ -128,6 +132,31 @@ def inspect(
         console.rule(f"{chunk.id}  [{chunk.start}, {chunk.end})  {chunk.tokens} tokens")
         console.print(f"[bold]{chunk.doc_id}[/bold] > {chunk.section}", highlight=False)
         console.print(chunk.text, highlight=False, markup=False)
+
+
+def _sync(settings: IndexSettings) -> None:
+    from indexer.store import StoreUnavailableError  # psycopg is an optional dependency
+    from indexer.syncing import sync_database
+
+    try:
+        report = sync_database(settings, _LineProgress())
+    except (CorpusError, ModelError, IndexLoadError, StoreUnavailableError, OSError) as error:
+        _fail(error)
+    table = Table(title="Index loaded into PostgreSQL (RAG_DATABASE_URL)", show_header=False)
+    for label, ids in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+        ("deleted", report.deleted),
+    ):
+        table.add_row(f"documents {label}", f"{len(ids)} {', '.join(ids[:5])}".strip())
+    table.add_row("chunks written", str(report.chunks_written))
+    table.add_row("schema migrations applied", str(report.schema_migrations or "none"))
+    for skipped in report.skipped:
+        table.add_row(f"skipped: {skipped.name}", skipped.reason)
+    for stage, seconds in report.seconds.items():
+        table.add_row(f"seconds: {stage}", f"{seconds:.2f}")
+    Console(force_terminal=sys.stdout.isatty()).print(table)
 
 
 def _print_summary(report: BuildReport) -> None:

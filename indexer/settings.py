@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
@@ -81,6 +81,19 @@ class IndexSettings(BaseSettings):
     hnsw_m: int = Field(32, ge=4)
     hnsw_ef_construction: int = Field(200, ge=8)
     hnsw_ef_search: int = Field(128, ge=8)
+
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:port/db of a PostgreSQL with pgvector: "
+        "`rag-index build` loads the corpus into it and the service reads from it instead of "
+        "the index directory (see docs/postgres.md)",
+    )
+    database_pool_size: int = Field(
+        8, ge=1, description="Database connections per service process (the PostgreSQL store)"
+    )
+    database_timeout: float = Field(
+        5.0, gt=0, description="Seconds to wait for a database connection or a query"
+    )
 
     verify_checksums: bool = Field(
         True, description="Check every index file's checksum when the index is loaded"

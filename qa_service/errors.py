@@ -7,6 +7,8 @@
     ├── ForbiddenError                   403 forbidden
     ├── RateLimitedError                 429 rate_limited, with Retry-After
     ├── OverloadedError                  503 overloaded, with Retry-After
+    ├── StoreUnavailableError            503 store_unavailable, with Retry-After: the database
+    │                                    (RAG_DATABASE_URL) cannot be reached; no restart needed
     ├── AnswererUnavailableError         503 model_unavailable: the language model failed
     │   └── AnswererRateLimitedError     429 rate_limited: the language model's own limit
     ├── JobNotFoundError                 404 not_found: no indexing job has the id
@@ -34,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus import CorpusError
 from indexer.artifact import IndexLoadError, IndexMismatchError, IndexMissingError
 from indexer.embedding import ModelError
+from indexer.store import StoreUnavailableError as StoreReadError
 from indexer.updating import (
     DocumentExistsError,
     DocumentMissingError,
@@ -47,10 +50,13 @@ from qa_service.pipeline import (
     AnswererUnavailableError,
     DocumentNotFoundError,
     QAError,
+    StoreUnavailableError,
 )
 from qa_service.schemas import ErrorBody
 
 logger = logging.getLogger(__name__)
+
+STORE_RETRY_SECONDS = 2  # a database restart or fail-over takes seconds
 
 
 class RetryLaterError(QAError):
@@ -101,6 +107,7 @@ _STATUS: dict[type[Exception], tuple[int, str]] = {
     RateLimitedError: (429, "rate_limited"),
     OverloadedError: (503, "overloaded"),
     AnswererUnavailableError: (503, "model_unavailable"),
+    StoreUnavailableError: (503, "store_unavailable"),
     AnswererRateLimitedError: (429, "rate_limited"),
     JobNotFoundError: (404, "not_found"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
@@ -123,6 +130,11 @@ def startup_failure(error: Exception) -> str:
         return (
             "the index is incomplete, damaged or unreadable (the server log names the file): "
             "rebuild it with `rag-index build`, then restart the service"
+        )
+    if isinstance(error, StoreReadError):
+        return (
+            "the database at RAG_DATABASE_URL cannot be reached: check that PostgreSQL is up, "
+            "then restart the service"
         )
     if isinstance(error, ModelError):
         return (
@@ -149,6 +161,8 @@ def http_status(error: QAError | DocumentWriteError) -> tuple[int, str, dict[str
     headers = {}
     if isinstance(error, RetryLaterError):
         headers["Retry-After"] = retry_after(error.retry_seconds)
+    if isinstance(error, StoreUnavailableError):
+        headers["Retry-After"] = retry_after(STORE_RETRY_SECONDS)
     if isinstance(error, AnswererUnavailableError):  # the model endpoint's own, if it gave one
         headers["Retry-After"] = retry_after(error.retry_after or 5)
     if isinstance(error, UnauthorizedError):

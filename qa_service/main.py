@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The API reference, its request examples asking about the loaded documents."""
         service: QAService | None = getattr(app.state, "service", None)
         schema = default_openapi()
-        return with_examples(schema, list(service.index.documents.values())) if service else schema
+        return with_examples(schema, service.documents()) if service else schema
 
     app.openapi = corpus_openapi  # type: ignore[method-assign]
     return app

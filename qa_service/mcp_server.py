@@ -92,7 +92,7 @@ def create_mcp_server(service: Callable[[], QAService]) -> MCPServer:
     def get_document(doc_id: str, start: int = 0, end: int | None = None) -> DocumentSpan:
         """A document's text, or its span text[start:end] (character offsets, as in citations
         and passages); the documents' ids are listed as resources and in search results."""
-        document = loaded().index.documents.get(doc_id)
+        document = loaded().document(doc_id)
         if document is None:
             raise ToolError(f"no document has the id {doc_id!r}: use a doc_id from search or ask")
         stop = len(document.text) if end is None else end
@@ -114,7 +114,7 @@ def create_mcp_server(service: Callable[[], QAService]) -> MCPServer:
     def document_text(doc_id: str) -> str:
         """A document's full text: the text citation offsets point into."""
         try:
-            found = service().index.documents.get(doc_id)
+            found = service().document(doc_id)
         except QAError as error:
             raise ResourceNotFoundError(str(error)) from error
         if found is None:
@@ -126,7 +126,7 @@ def create_mcp_server(service: Callable[[], QAService]) -> MCPServer:
 
 def add_document_resources(server: MCPServer, qa: QAService) -> None:
     """List each document of the loaded index as a resource, so clients can show them."""
-    for document in qa.index.documents.values():
+    for document in qa.documents():
         server.add_resource(_document_resource(document))
 
 

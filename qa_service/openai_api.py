@@ -217,7 +217,7 @@ def _check_model(model_id: str, qa: QAService) -> None:
 
 
 def _model(qa: QAService) -> Model:
-    built = datetime.fromisoformat(qa.index.manifest.built_at)
+    built = datetime.fromisoformat(qa.status().built_at)
     return Model(id=qa.settings.openai_model, created=int(built.timestamp()))
 
 

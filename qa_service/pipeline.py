@@ -12,16 +12,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 import faiss
 
-from corpus import CorpusError, load_corpus
+from corpus import CorpusError, Document, load_corpus
 from indexer.artifact import CorpusIndex, load_index
 from indexer.building import stale_reasons
 from indexer.chunking import count_tokens
 from indexer.embedding import Embedder, open_embedder
+from indexer.store import CorpusStore, CorpusView, DirectoryStore, StoreStatus
+from indexer.store import StoreUnavailableError as StoreReadError
 from qa_service.answering import (
     Answer,
     AnswerContext,
@@ -61,6 +64,11 @@ class QAError(Exception):
 
 class DocumentNotFoundError(QAError):
     pass
+
+
+class StoreUnavailableError(QAError):
+    """The database the service reads from cannot be reached; every replica recovers by itself
+    once it is back."""
 
 
 class AnswererUnavailableError(QAError):
@@ -127,16 +135,42 @@ class QAService:
         self.settings = settings
         faiss.omp_set_num_threads(settings.faiss_threads)
         self.embedder = embedder or open_embedder(settings, settings.query_encoder, "query")
-        self.index: CorpusIndex = load_index(
-            settings.index_dir, self.embedder.identity, settings.verify_checksums
-        )
-        self.retriever = Retriever(self.index, FusionParams.from_settings(settings))
+        self.store = open_store(settings, self.embedder)
+        self.retriever = Retriever(self.store, FusionParams.from_settings(settings))
         self._queries = QueryBatcher(self.embedder, settings.embed_max_batch)
-        self.roles = build_roles(self.index, settings, self._queries.embed_query)
-        self._cache = AnswerCache(settings.cache_bytes)
-        self.stale = self._stale_reasons()
+        self.roles = build_roles(self.store.embedding, settings, self._queries.embed_query)
+        # A shared database changes under the service: answers are not kept (see open_store).
+        self._cache = AnswerCache(0 if settings.database_url else settings.cache_bytes)
+        self.stale = self._stale_reasons() if isinstance(self.store, DirectoryStore) else []
         self.retrieve("warm up", 1)  # the first calls load kernels and tokenizer tables
         count_tokens("warm up")
+
+    @property
+    def index(self) -> CorpusIndex:
+        """The loaded index directory (the default store); the PostgreSQL store has none."""
+        if not isinstance(self.store, DirectoryStore):
+            raise TypeError("this service reads from PostgreSQL, not from an index directory")
+        return self.store.index
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Store errors as the service's own: a 503 that says to retry."""
+        try:
+            yield
+        except StoreReadError as error:
+            raise StoreUnavailableError(str(error)) from error
+
+    def documents(self) -> list[Document]:
+        with self._reading():
+            return self.store.documents()
+
+    def document(self, doc_id: str) -> Document | None:
+        with self._reading():
+            return self.store.document(doc_id)
+
+    def status(self) -> StoreStatus:
+        with self._reading():
+            return self.store.status()
 
     def _stale_reasons(self) -> list[str]:
         try:
@@ -155,14 +189,20 @@ class QAService:
         return reasons
 
     def embed_query(self, text: str) -> Question:
-        return Question(text, self._queries.embed_query(text), self.index.analyzer.terms(text))
+        return Question(text, self._queries.embed_query(text), self.store.analyzer.terms(text))
 
     def retrieve(self, query: str, k: int) -> Retrieval:
         started = time.perf_counter()
         question = self.embed_query(query)
         timings = {"embed": (time.perf_counter() - started) * 1000}
-        hits = self.retriever.search(question.vector, question.terms, k, timings)
+        with self._reading():
+            hits = self.retriever.search(question.vector, question.terms, k, timings)
         return Retrieval(question, hits, timings)
+
+    def view(self, retrieval: Retrieval) -> CorpusView:
+        """What answering reads for a retrieval (for the index directory, the whole index)."""
+        with self._reading():
+            return self.store.view([hit.chunk for hit in retrieval.hits], retrieval.question.terms)
 
     @property
     def streams(self) -> bool:
@@ -191,7 +231,7 @@ class QAService:
             return
         context, retrieval = self.answer_context(request)
         query = retrieval.question.text
-        passages = self.passages(retrieval.hits[: request.top_k])
+        passages = self.passages(retrieval.hits[: request.top_k], context.corpus)
         yield PassagesEvent(query=query, passages=passages)
         timings = retrieval.timings
         answer_started = time.perf_counter()
@@ -201,7 +241,7 @@ class QAService:
         if not decision.answerable:
             answer = abstain(decision.reason or "the passages do not hold the answer")
         elif isinstance(self.roles.answerer, StreamingAnswerer):
-            grounder = Grounder(self.index.documents, self.roles.judge)
+            grounder = Grounder(context.corpus.documents, self.roles.judge)
             reason = None
             try:
                 for piece in self.roles.answerer.stream(context):
@@ -217,7 +257,7 @@ class QAService:
                 answerer = "extractive-fallback"
         else:
             answer = ground(
-                self.roles.answerer.draft(context), self.index.documents, self.roles.judge
+                self.roles.answerer.draft(context), context.corpus.documents, self.roles.judge
             )
         if not sent:
             yield from (DeltaEvent(text=piece) for piece in answer_pieces(answer.text))
@@ -255,7 +295,8 @@ class QAService:
             retry_after = error.retry_after if isinstance(error, ModelRateLimitedError) else None
             raise kind(str(error), retry_after) from error
         logger.warning("answering extractively instead: %s", error)
-        return ground(self.roles.fallback.draft(context), self.index.documents, self.roles.judge)
+        documents = context.corpus.documents
+        return ground(self.roles.fallback.draft(context), documents, self.roles.judge)
 
     @staticmethod
     def short_answer(query: str, citations: list[Citation]) -> ShortAnswer | None:
@@ -272,22 +313,27 @@ class QAService:
         query = resolve_query(request.question, request.history)
         retrieval = self.retrieve(query, max(request.top_k, self.settings.answer_passages))
         context = AnswerContext(
-            request.question, request.history, retrieval.question, retrieval.hits
+            request.question,
+            request.history,
+            retrieval.question,
+            retrieval.hits,
+            self.view(retrieval),
         )
         return context, retrieval
 
     def search(self, request: SearchRequest) -> SearchResponse:
         query = " ".join(request.query.split())
         retrieval = self.retrieve(query, request.top_k)
-        return SearchResponse(passages=self.passages(retrieval.hits), query=query)
+        corpus = self.view(retrieval)
+        return SearchResponse(passages=self.passages(retrieval.hits, corpus), query=query)
 
-    def passages(self, hits: list[Hit]) -> list[Passage]:
+    def passages(self, hits: list[Hit], corpus: CorpusView) -> list[Passage]:
         return [
             Passage(
                 rank=rank,
                 chunk_id=hit.chunk.id,
                 doc_id=hit.chunk.doc_id,
-                title=self.index.documents[hit.chunk.doc_id].title,
+                title=corpus.documents[hit.chunk.doc_id].title,
                 section=hit.chunk.section,
                 text=hit.chunk.text,
                 start=hit.chunk.start,
@@ -296,6 +342,18 @@ class QAService:
             )
             for rank, hit in enumerate(hits, 1)
         ]
+
+
+def open_store(settings: Settings, embedder: Embedder) -> CorpusStore:
+    """PostgreSQL when RAG_DATABASE_URL is set (read on every question: any replica answers
+    from what any other wrote), else the verified index directory, loaded into memory."""
+    if settings.database_url is not None:
+        from indexer.postgres import PostgresStore  # psycopg is an optional dependency
+
+        return PostgresStore.open(settings, embedder.identity)
+    return DirectoryStore(
+        load_index(settings.index_dir, embedder.identity, settings.verify_checksums)
+    )
 
 
 def answer_pieces(answer: str, words: int = 4) -> list[str]:

@@ -1,4 +1,4 @@
-"""Query -> ranked chunks: dense (FAISS) and BM25 candidates, fused by rank (RRF) or by score."""
+"""Query -> ranked chunks: the store's dense and BM25 candidates, fused by rank (RRF) or score."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Chunk
-from indexer.dense import search as dense_search
 from indexer.embedding import Vectors
+from indexer.store import CorpusStore
 from qa_service.settings import Settings
 
 
@@ -35,10 +34,10 @@ class FusionParams:
 
 
 class Retriever:
-    """Hybrid retrieval over a loaded index; stateless between calls, safe to share."""
+    """Hybrid retrieval over a store; stateless between calls, safe to share."""
 
-    def __init__(self, index: CorpusIndex, params: FusionParams) -> None:
-        self._index = index
+    def __init__(self, store: CorpusStore, params: FusionParams) -> None:
+        self._store = store
         self._params = params
 
     def search(
@@ -47,16 +46,17 @@ class Retriever:
         """The k best chunks for a query, best first; adds dense/bm25/fusion ms to `timings`."""
         depth = max(self._params.depth, k)
         started = time.perf_counter()
-        dense_scores, dense_rows = dense_search(self._index.dense, query_vector, depth)
+        dense_scores, dense_rows = self._store.dense_search(query_vector, depth)
         after_dense = time.perf_counter()
-        lexical_scores, lexical_rows = _top(self._index.bm25.scores(query_terms), depth)
+        lexical_scores, lexical_rows = self._store.lexical_search(query_terms, depth)
         after_lexical = time.perf_counter()
         if self._params.method == "rrf":
             fused = self._rrf(dense_rows, lexical_rows)
         else:
             fused = self._convex(dense_scores, dense_rows, lexical_scores, lexical_rows)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        hits = [Hit(self._index.chunks[row], score) for row, score in ranked]
+        chunks = self._store.chunks([row for row, _ in ranked])
+        hits = [Hit(chunk, score) for chunk, (_, score) in zip(chunks, ranked, strict=True)]
         timings["dense"] = (after_dense - started) * 1000
         timings["bm25"] = (after_lexical - after_dense) * 1000
         timings["fusion"] = (time.perf_counter() - after_lexical) * 1000
@@ -85,17 +85,6 @@ class Retriever:
             for row, value in zip(rows.tolist(), _min_max(scores).tolist(), strict=True):
                 fused[row] = fused.get(row, 0.0) + weight * value
         return fused
-
-
-def _top(
-    scores: npt.NDArray[np.float32], k: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """The k best positive scores and their rows, best first."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > k:
-        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-    order = positive[np.argsort(-scores[positive], kind="stable")]
-    return scores[order], order.astype(np.int64)
 
 
 def _min_max(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

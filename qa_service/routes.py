@@ -123,7 +123,7 @@ async def search(body: SearchRequest, qa: Service) -> SearchResponse:
 @documents.get("/documents", response_model=list[DocumentSummary])
 def list_documents(qa: Service) -> list[DocumentSummary]:
     """The documents answers are drawn from."""
-    return [_summary(d) for d in qa.index.documents.values()]
+    return [_summary(d) for d in qa.documents()]
 
 
 @documents.get(
@@ -133,7 +133,7 @@ def list_documents(qa: Service) -> list[DocumentSummary]:
 )
 def document(doc_id: str, qa: Service) -> DocumentDetail:
     """A document's full text (what citation offsets point into) and its section outline."""
-    found = qa.index.documents.get(doc_id)
+    found = qa.document(doc_id)
     if found is None:
         shown = doc_id if len(doc_id) <= _ECHOED_ID_CHARS else doc_id[:_ECHOED_ID_CHARS] + "…"
         raise DocumentNotFoundError(
@@ -160,23 +160,25 @@ async def healthz() -> dict[str, str]:
 @operations.get(
     "/readyz", responses={503: {"model": ErrorBody}}, dependencies=[Depends(require_read)]
 )
-async def readyz(qa: Service, request: Request) -> dict[str, Any]:
-    """The model and a verified index are loaded: questions can be answered. `version` is the
-    index version served; `pending`, the indexing jobs not done yet and what the corpus
-    folder holds that the index does not."""
-    manifest = qa.index.manifest
+def readyz(qa: Service, request: Request) -> dict[str, Any]:
+    """The model and a verified index are loaded and the store answers: questions can be
+    answered. `backend` says where the index is read from (`index-directory` or `postgresql`);
+    for an index directory, `version` is the version served and `pending` the indexing jobs not
+    done yet and what the corpus folder holds that the index does not."""
+    status = qa.status()
     jobs: IndexJobs | None = getattr(request.app.state, "jobs", None)
     return {
         "status": "ready",
-        "version": qa.index.version,
+        "backend": status.backend,
+        "version": qa.index.version if status.backend == "index-directory" else None,
         "pending": {
             "jobs": [job.model_dump() for job in jobs.pending()] if jobs else [],
             "on_disk": jobs.on_disk if jobs else [],
         },
-        "documents": manifest.counts["documents"],
-        "chunks": manifest.counts["chunks"],
-        "built_at": manifest.built_at,
-        "embedding_model": manifest.embedding.name,
+        "documents": status.documents,
+        "chunks": status.chunks,
+        "built_at": status.built_at,
+        "embedding_model": status.embedding.name,
         "stale": qa.stale,
         "evidence_gate": {
             "calibrated": qa.roles.gate_setup.calibrated,

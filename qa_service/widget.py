@@ -32,6 +32,6 @@ def mount_widget(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def demo(request: Request) -> HTMLResponse:
         service = request.app.state.service
-        documents = list(service.index.documents.values()) if service is not None else []
+        documents = service.documents() if service is not None else []
         page = DEMO_PAGE.read_text(encoding="utf-8")
         return HTMLResponse(page.replace("<!-- examples -->", examples_html(documents)))

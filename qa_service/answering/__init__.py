@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indexer.artifact import CorpusIndex
+from indexer.artifact import EmbeddingInfo
 from indexer.embedding import Vectors
 from qa_service.answering.calibration import GateSetup, gate_setup, load_table
 from qa_service.answering.evidence import ScoringParams, SentenceScorer
@@ -86,21 +86,22 @@ class Roles:
     fallback: Answerer | None = None  # answers when the answerer's model endpoint fails
 
 
-def build_roles(index: CorpusIndex, settings: Settings, embed: Callable[[str], Vectors]) -> Roles:
-    """The gate, answerer and judge that the settings name, over a loaded index; `embed` is
-    the query-side embedding the generative answerer places its claims with."""
-    scorer = SentenceScorer(index, ScoringParams.from_settings(settings))
-    embedding = index.manifest.embedding
+def build_roles(
+    embedding: EmbeddingInfo, settings: Settings, embed: Callable[[str], Vectors]
+) -> Roles:
+    """The gate, answerer and judge that the settings name, for an index embedded as
+    `embedding` (the gate is calibrated per model); `embed` is the query-side embedding the
+    generative answerer places its claims with."""
+    scorer = SentenceScorer(ScoringParams.from_settings(settings))
     setup = gate_setup(
         embedding.files_sha256, embedding.name, settings.gate_threshold, load_table()
     )
-    gate = PresuppositionGate(index, scorer, setup.model, settings.answer_typed_focus)
-    extractive = ExtractiveAnswerer(index, scorer, AnswerParams.from_settings(settings))
+    gate = PresuppositionGate(scorer, setup.model, settings.answer_typed_focus)
+    extractive = ExtractiveAnswerer(scorer, AnswerParams.from_settings(settings))
     judge = build_judge(settings)
     if settings.answerer == "extractive":
         return Roles(gate, extractive, judge, setup)
     generative = GenerativeAnswerer(
-        index,
         embed,
         GenerationParams.from_settings(settings),
         settings.llm_api_key.get_secret_value(),

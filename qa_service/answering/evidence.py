@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.analysis import AnswerType, expected_answer_type, holds, name_terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
+from indexer.store import CorpusView
 from qa_service.answering.roles import Question
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings
@@ -67,15 +67,16 @@ RECENT = 16
 class SentenceScorer:
     """Scores the sentences of the top passages; safe to share between threads."""
 
-    def __init__(self, index: CorpusIndex, params: ScoringParams) -> None:
-        self._index = index
+    def __init__(self, params: ScoringParams) -> None:
         self._params = params
         # At most one entry per sentence and answer type, so it is bounded by the index size.
         self._holds_cache: dict[tuple[AnswerType, int], bool] = {}
         self._recent: OrderedDict[tuple[str, tuple[str, ...]], list[Candidate]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
+    def candidates(
+        self, question: Question, hits: list[Hit], corpus: CorpusView
+    ) -> list[Candidate]:
         """Every sentence of the top passages, scored against the question; scored once for
         the gate and the answerer of the same question and passages."""
         key = (question.text, tuple(hit.chunk.id for hit in hits[: self._params.passages]))
@@ -84,14 +85,14 @@ class SentenceScorer:
             if found is not None:
                 self._recent.move_to_end(key)
                 return list(found)
-        scored = self._score(question, hits)
+        scored = self._score(question, hits, corpus)
         with self._lock:
             self._recent[key] = scored
             while len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
         return list(scored)
 
-    def _score(self, question: Question, hits: list[Hit]) -> list[Candidate]:
+    def _score(self, question: Question, hits: list[Hit], corpus: CorpusView) -> list[Candidate]:
         origin: dict[int, str] = {}
         for hit in hits[: self._params.passages]:
             for row in range(*hit.chunk.sentence_rows):
@@ -99,9 +100,9 @@ class SentenceScorer:
         if not origin:
             return []
         rows = list(origin)
-        sentences = self._index.sentences
-        similarity = np.asarray(self._index.sentence_vectors[rows] @ question.vector[0])
-        bm25 = self._index.bm25
+        sentences = corpus.sentences
+        similarity = np.asarray(corpus.sentence_vectors[rows] @ question.vector[0])
+        bm25 = corpus.bm25
         # Terms no chunk contains cannot match any sentence: leaving them out keeps the
         # ranking comparable between questions with and without such words. But a name the
         # corpus has never seen ("the capital of Brazil") weakens the evidence for any answer.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
+from indexer.store import CorpusView
 from qa_service.answering.evidence import CARRIES_ON, Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, Claim, Draft, Source
 from qa_service.settings import Settings
@@ -40,17 +40,16 @@ class AnswerParams:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: CorpusIndex, scorer: SentenceScorer, params: AnswerParams) -> None:
-        self._index = index
+    def __init__(self, scorer: SentenceScorer, params: AnswerParams) -> None:
         self._scorer = scorer
         self._params = params
 
     def draft(self, context: AnswerContext) -> Draft:
-        candidates = self._scorer.candidates(context.query, context.hits)
+        candidates = self._scorer.candidates(context.query, context.hits, context.corpus)
         if not candidates:
             return Draft([], "no passage was found")
         claims: list[Claim] = []
-        chosen = self._select(candidates)
+        chosen = self._select(candidates, context.corpus)
         tokens = sum(self._size(c) for c in chosen)
         for candidate in self._reading_order(chosen):
             sentences = (
@@ -58,7 +57,7 @@ class ExtractiveAnswerer:
                 if candidate.context
                 else [candidate.sentence]
             )
-            after = self._carrying_on(candidate.sentence)
+            after = self._carrying_on(candidate.sentence, context.corpus)
             if after is not None and tokens + after.tokens <= self._params.max_tokens:
                 sentences.append(after)
                 tokens += after.tokens
@@ -71,11 +70,11 @@ class ExtractiveAnswerer:
                     claims.append(claim)
         return Draft(claims)
 
-    def _carrying_on(self, sentence: Sentence) -> Sentence | None:
+    def _carrying_on(self, sentence: Sentence, corpus: CorpusView) -> Sentence | None:
         """The next sentence of the same section, if it reads as a continuation of this one."""
-        if not self._params.follow_on or sentence.row + 1 >= len(self._index.sentences):
+        if not self._params.follow_on or sentence.row + 1 >= len(corpus.sentences):
             return None
-        after = self._index.sentences[sentence.row + 1]
+        after = corpus.sentences[sentence.row + 1]
         same_place = (after.doc_id, after.section) == (sentence.doc_id, sentence.section)
         return after if same_place and CARRIES_ON.match(after.text) else None
 
@@ -84,7 +83,7 @@ class ExtractiveAnswerer:
         context = candidate.context.tokens if candidate.context else 0
         return candidate.sentence.tokens + context
 
-    def _select(self, candidates: list[Candidate]) -> list[Candidate]:
+    def _select(self, candidates: list[Candidate], corpus: CorpusView) -> list[Candidate]:
         """Maximal marginal relevance within the sentence and token budgets, best first.
 
         After the first, a sentence is taken only if it adds something: a question term the
@@ -93,7 +92,7 @@ class ExtractiveAnswerer:
         pool = sorted(candidates, key=lambda c: -c.relevance)
         floor = pool[0].relevance * self._params.relative_floor
         pool = [c for c in pool if c.relevance >= floor]
-        vectors = self._index.sentence_vectors[[c.sentence.row for c in pool]]
+        vectors = corpus.sentence_vectors[[c.sentence.row for c in pool]]
         relevance = np.array([c.relevance for c in pool])
         lam = self._params.mmr_lambda
         chosen: list[int] = []

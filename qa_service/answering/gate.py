@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
+from indexer.store import CorpusView
 from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
 from qa_service.answering.shortanswer import short_answer
@@ -132,10 +132,7 @@ class Window:
 
 
 class PresuppositionGate:
-    def __init__(
-        self, index: CorpusIndex, scorer: SentenceScorer, model: GateModel, typed_focus: float
-    ) -> None:
-        self._index = index
+    def __init__(self, scorer: SentenceScorer, model: GateModel, typed_focus: float) -> None:
         self._scorer = scorer
         self._model = model
         self._typed_focus = typed_focus
@@ -153,11 +150,13 @@ class PresuppositionGate:
 
     def read(self, context: AnswerContext) -> Reading | None:
         """The gate's features for these passages; None when they have no sentence at all."""
-        candidates = self._scorer.candidates(context.query, context.hits)
-        return self._features(context.query, candidates) if candidates else None
+        candidates = self._scorer.candidates(context.query, context.hits, context.corpus)
+        return self._features(context.query, candidates, context.corpus) if candidates else None
 
-    def _features(self, question: Question, candidates: list[Candidate]) -> Reading:
-        bm25 = self._index.bm25
+    def _features(
+        self, question: Question, candidates: list[Candidate], corpus: CorpusView
+    ) -> Reading:
+        bm25 = corpus.bm25
         weights = {t: bm25.idf(t) for t in set(question.terms)}
         total = sum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
@@ -168,7 +167,7 @@ class PresuppositionGate:
         # The window that carries most of the question; among those, one that holds the kind of
         # answer asked for ("Between 1980 and 1988, ... But two years later, ..."), then the
         # more relevant sentence's.
-        windows = [(self._window(c.sentence), c) for c in candidates]
+        windows = [(self._window(c.sentence, corpus), c) for c in candidates]
         carried = [sum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
         most = max(carried)
         answer_type = expected_answer_type(question.text)
@@ -190,7 +189,7 @@ class PresuppositionGate:
         names = {t for t in name_terms(question.text) if bm25.knows(t)}
         asked_modifiers = {m.lower() for m in _MODIFIER.findall(question.text)}
         rows = [c.sentence.row for c in candidates]
-        similarity = float((self._index.sentence_vectors[rows] @ question.vector[0]).max())
+        similarity = float((corpus.sentence_vectors[rows] @ question.vector[0]).max())
         features = {
             "evidence": evidence,
             "similarity": similarity,
@@ -226,8 +225,9 @@ class PresuppositionGate:
         cited = [(Source(s.doc_id, s.start, s.end, ""), s.text) for s in window.sentences]
         return short_answer(question, cited) is None
 
-    def _window(self, sentence: Sentence) -> Window:
-        sentences = self._index.sentences
+    @staticmethod
+    def _window(sentence: Sentence, corpus: CorpusView) -> Window:
+        sentences = corpus.sentences
         rows = range(
             max(0, sentence.row - WINDOW_BEFORE),
             min(len(sentences), sentence.row + WINDOW_AFTER + 1),

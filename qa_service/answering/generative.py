@@ -30,9 +30,9 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from indexer.analysis import DEFAULT_ANALYZER, terms
-from indexer.artifact import CorpusIndex
 from indexer.chunking import Sentence
 from indexer.embedding import Vectors
+from indexer.store import CorpusView
 from qa_service.answering.roles import AnswerContext, Claim, Draft, Source
 from qa_service.settings import Settings
 
@@ -232,12 +232,10 @@ class GenerativeAnswerer:
 
     def __init__(
         self,
-        index: CorpusIndex,
         embed: Callable[[str], Vectors],
         params: GenerationParams,
         api_key: str,
     ) -> None:
-        self._index = index
         self._embed = embed
         self._params = params
         # No retries here: a rate limit or an outage falls back at once instead of stalling.
@@ -265,11 +263,13 @@ class GenerativeAnswerer:
             reply.append(piece)
             for sentence in reader.feed(piece):
                 declined |= declines(sentence)
-                yield self._claims([sentence], passages)
+                yield self._claims([sentence], passages, context.corpus)
         logger.debug("model reply: %r", "".join(reply))
         sentences = reader.close()
         declined |= any(declines(s) for s in sentences)
-        yield self._claims(sentences, passages, MODEL_DECLINED if declined else None)
+        yield self._claims(
+            sentences, passages, context.corpus, MODEL_DECLINED if declined else None
+        )
 
     def shown(self, context: AnswerContext) -> list[Shown]:
         """The top passages as the model sees them: of each, the sentences closest to the
@@ -280,9 +280,9 @@ class GenerativeAnswerer:
             rows = list(range(*hit.chunk.sentence_rows))
             if not rows:
                 continue
-            cosine = np.asarray(self._index.sentence_vectors[rows] @ context.query.vector[0])
+            cosine = np.asarray(context.corpus.sentence_vectors[rows] @ context.query.vector[0])
             best = sorted(np.argsort(-cosine, kind="stable")[: self._params.sentences].tolist())
-            sentences = tuple(self._index.sentences[rows[i]] for i in best)
+            sentences = tuple(context.corpus.sentences[rows[i]] for i in best)
             shown.append(Shown(hit.chunk.id, sentences))
         return shown
 
@@ -303,7 +303,11 @@ class GenerativeAnswerer:
         return messages
 
     def _claims(
-        self, sentences: Iterable[str], passages: Sequence[Shown], reason: str | None = None
+        self,
+        sentences: Iterable[str],
+        passages: Sequence[Shown],
+        corpus: CorpusView,
+        reason: str | None = None,
     ) -> Draft:
         claims = []
         for sentence in sentences:
@@ -319,17 +323,19 @@ class GenerativeAnswerer:
             cited = [passages[n - 1] for n in marked.markers if 1 <= n <= len(passages)]
             # Small models often forget the marker or miscount: such a sentence is placed on
             # every passage shown, and the judge still decides whether its quotes say it.
-            claims.append(Claim(text, self._localise(text, cited or passages)))
+            claims.append(Claim(text, self._localise(text, cited or passages, corpus)))
         return Draft(claims, reason)
 
-    def _localise(self, claim: str, cited: Sequence[Shown]) -> tuple[Source, ...]:
+    def _localise(
+        self, claim: str, cited: Sequence[Shown], corpus: CorpusView
+    ) -> tuple[Source, ...]:
         """The shown sentences of the cited passages that best say the claim: the best one,
         and a second when it carries claim terms the first lacks (a claim merging two)."""
         origin = {s.row: (s, passage.chunk_id) for passage in cited for s in passage.sentences}
         rows = list(origin)
         sentences = [origin[row][0] for row in rows]
         claim_terms = set(terms(claim))
-        cosine = np.asarray(self._index.sentence_vectors[rows] @ self._embed(claim)[0])
+        cosine = np.asarray(corpus.sentence_vectors[rows] @ self._embed(claim)[0])
         w = self._params.similarity_weight
         scores = [
             w * float(c) + (1 - w) * _coverage(claim_terms, s)

@@ -8,7 +8,7 @@ quotes it cites, read from the documents themselves, and markers are numbered by
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from corpus import Document
@@ -33,7 +33,7 @@ def abstain(reason: str, dropped: int = 0) -> Answer:
     return Answer(ABSTENTION, True, [], dropped, reason)
 
 
-def ground(draft: Draft, documents: dict[str, Document], judge: SupportJudge) -> Answer:
+def ground(draft: Draft, documents: Mapping[str, Document], judge: SupportJudge) -> Answer:
     """Keep the claims their cited spans support; number the citations by first use."""
     grounder = Grounder(documents, judge)
     grounder.add(draft.claims)
@@ -51,7 +51,7 @@ class Grounded:
 class Grounder:
     """`ground`, a few claims at a time: a stream releases each sentence once it is judged."""
 
-    def __init__(self, documents: dict[str, Document], judge: SupportJudge) -> None:
+    def __init__(self, documents: Mapping[str, Document], judge: SupportJudge) -> None:
         self._documents = documents
         self._judge = judge
         self._drafted = 0
@@ -126,7 +126,7 @@ def with_markers(sentence: str, markers: list[int]) -> str:
     return f"{sentence[: match.start()]} {tags}{match.group()}"
 
 
-def _quote(documents: dict[str, Document], source: Source) -> str | None:
+def _quote(documents: Mapping[str, Document], source: Source) -> str | None:
     """The cited text, read from the document itself; None if the span is not in it."""
     document = documents.get(source.doc_id)
     if document is None or not 0 <= source.start < source.end <= len(document.text):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from indexer.embedding import Vectors
+from indexer.store import CorpusView
 from qa_service.retrieval import Hit
 from qa_service.schemas import Turn
 
@@ -32,6 +33,7 @@ class AnswerContext:
     history: Sequence[Turn]  # earlier turns, oldest first
     query: Question  # the question resolved against the history, embedded and analysed
     hits: list[Hit]  # the ranked passages, best first
+    corpus: CorpusView  # the sentences, vectors, term statistics and documents behind the hits
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,9 @@ def test_the_gate_score_rises_with_the_evidence(service: QAService) -> None:
     scores = {}
     for question in (near_miss, twin):
         retrieval = service.retrieve(question, 5)
-        context = AnswerContext(question, [], retrieval.question, retrieval.hits)
+        context = AnswerContext(
+            question, [], retrieval.question, retrieval.hits, service.view(retrieval)
+        )
         scores[question] = service.roles.gate.decide(context).score
     assert scores[twin] > scores[near_miss]
 

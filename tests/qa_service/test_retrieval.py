@@ -52,7 +52,7 @@ def test_hits_are_ranked_unique_and_bounded(service: QAService) -> None:
 
 
 def test_k_larger_than_the_index_returns_every_chunk_once(service: QAService) -> None:
-    retriever = Retriever(service.index, FusionParams("rrf", 60, 0.5, depth=10_000))
+    retriever = Retriever(service.store, FusionParams("rrf", 60, 0.5, depth=10_000))
     question = service.embed_query("Iraq")
     hits = retriever.search(question.vector, question.terms, 10_000, {})
     assert len(hits) == len(service.index.chunks)
@@ -60,14 +60,14 @@ def test_k_larger_than_the_index_returns_every_chunk_once(service: QAService) ->
 
 
 def test_rrf_rewards_agreement_between_retrievers(service: QAService) -> None:
-    retriever = Retriever(service.index, FusionParams("rrf", 60, 0.5, depth=3))
+    retriever = Retriever(service.store, FusionParams("rrf", 60, 0.5, depth=3))
     fused = retriever._rrf(np.array([1, 2, 3]), np.array([3, 4, 5]))
     assert max(fused, key=lambda row: fused[row]) == 3
     assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
 
 
 def test_convex_fusion_weighs_normalised_scores(service: QAService) -> None:
-    retriever = Retriever(service.index, FusionParams("convex", 60, 0.75, depth=3))
+    retriever = Retriever(service.store, FusionParams("convex", 60, 0.75, depth=3))
     fused = retriever._convex(
         np.array([0.9, 0.5], dtype=np.float32),
         np.array([1, 2]),

