@@ -12,6 +12,7 @@ import pytest
 from eval.corpora import get_corpus
 from indexer.analysis import holds
 from indexer.building import build_index
+from indexer.store import CorpusView
 from qa_service.answering import AnswerContext
 from qa_service.answering.calibration import (
     Calibration,
@@ -105,9 +106,11 @@ def test_the_gate_and_the_answerer_score_the_sentences_once(
     scored: list[str] = []
     score = SentenceScorer._score
 
-    def counting(self: SentenceScorer, question: Question, hits: list[Hit]) -> list[Candidate]:
+    def counting(
+        self: SentenceScorer, question: Question, hits: list[Hit], corpus: CorpusView
+    ) -> list[Candidate]:
         scored.append(question.text)
-        return score(self, question, hits)
+        return score(self, question, hits, corpus)
 
     monkeypatch.setattr(SentenceScorer, "_score", counting)
     question = "Which agreements approved the border between Iraq and Iran, and when?"
