@@ -168,6 +168,14 @@ def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
         assert down.json()["error"] == "store_unavailable"
         assert "retry" in down.json()["detail"]
         assert int(down.headers["retry-after"]) > 0
+        write = httpx.post(
+            f"{first.url}/documents",
+            json={"id": "while-down", "text": "# Down\n\nThe database is away.\n"},
+            headers=ADMIN,
+            timeout=60,
+        )
+        assert write.status_code == 503 and write.json()["error"] == "store_unavailable"
+        assert int(write.headers["retry-after"]) > 0
         assert httpx.get(f"{second.url}/readyz", timeout=30).status_code == 503
         assert httpx.get(f"{second.url}/healthz", timeout=30).status_code == 200
     finally:
