@@ -83,7 +83,7 @@ def read_corpus(folder: Path = DEFAULT_CORPUS_DIR) -> CorpusContents:
             contents.skipped.append(SkippedFile(path.name, str(error)))
             logger.warning("skipping %s: %s", path, error)
             continue
-        contents.documents.append(_document(path, converted, entries.get(path.name)))
+        contents.documents.append(file_document(path, converted, entries.get(path.name)))
     _check_unique_ids(contents.documents, folder)
     if not contents.documents:
         reasons = "".join(f"; {skipped}" for skipped in contents.skipped)
@@ -111,7 +111,8 @@ def _convert(path: Path) -> Converted:
     return converted
 
 
-def _document(path: Path, converted: Converted, entry: ManifestEntry | None) -> Document:
+def file_document(path: Path, converted: Converted, entry: ManifestEntry | None) -> Document:
+    """The document of one converted file, as the corpus reads it (`entry`: its manifest's)."""
     text = converted.text
     title = title_from_headings(DEFAULT_ANALYZER.headings(text)) or converted.title or _title(path)
     return Document(

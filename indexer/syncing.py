@@ -4,14 +4,20 @@ Incremental: a document whose content hash and build identity (model files, enco
 analyser, chunking) are those stored is skipped; a stored document no longer in the corpus is
 deleted. Each document is written in its own transaction (`PostgresStore.upsert_document`), so
 the service answers throughout, from the old version of a document or the new one.
+
+`PostgresIndexWriter` is the document endpoints' writer for the database: uploads read and
+checked as the folder writer reads them, each document then embedded and written in its own
+transaction, so every replica answers from it at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import faiss
@@ -32,8 +38,27 @@ from indexer.chunking import Chunk, ChunkingParams, chunk_document, embedded_tex
 from indexer.embedding import Embedder, Vectors, open_embedder
 from indexer.postgres import IndexedDocument, PostgresStore
 from indexer.settings import EncoderKind, IndexSettings
+from indexer.store import StoreUnavailableError
+from indexer.updating import (
+    BuildEncoders,
+    Change,
+    Upload,
+    check_deletable,
+    check_exists,
+    check_unique,
+    read_upload,
+)
 
-__all__ = ["SyncReport", "build_identity", "import_index", "index_document", "sync_database"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PostgresIndexWriter",
+    "SyncReport",
+    "build_identity",
+    "import_index",
+    "index_document",
+    "sync_database",
+]
 
 
 @dataclass
@@ -46,6 +71,8 @@ class SyncReport:
     schema_migrations: list[int] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)  # files that were not indexed
+    embedded_texts: int = 0  # chunks and sentences embedded
+    version: str = ""  # the database keeps no versions: every change is served once written
 
 
 def build_identity(
@@ -114,6 +141,7 @@ def sync_database(
                 store.upsert_document(indexed)
                 written.append(indexed)
                 report.chunks_written += len(indexed.chunks)
+                report.embedded_texts += len(indexed.chunks) + len(indexed.sentences)
                 (report.updated if document.id in stored else report.added).append(document.id)
             progress.advance(1)
         corpus_ids = {d.id for d in corpus.documents}
@@ -136,6 +164,88 @@ def sync_database(
         store.close()
     report.seconds["total"] = round(time.perf_counter() - started, 3)
     return report
+
+
+class PostgresIndexWriter:
+    """Documents written to PostgreSQL through the service's store: `upsert_documents` and
+    `delete_document` check the change against the database (nothing is written yet), `apply`
+    embeds each document with the build encoder and writes it in one transaction.
+
+    `store` returns the store the service reads (None while it is not ready) and `embedders`
+    the encoders it already holds.
+    """
+
+    def __init__(
+        self,
+        settings: IndexSettings,
+        store: Callable[[], PostgresStore | None],
+        embedders: Callable[[], Iterable[Embedder]] = tuple,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._encoders = BuildEncoders(settings, embedders)
+        self._lock = threading.Lock()
+        self._pending: dict[str, Document | None] = {}  # checked, not yet written (None: delete)
+
+    def upsert_documents(self, uploads: Sequence[Upload], replace: bool) -> list[Change]:
+        """Read and check every upload first: a bad one changes nothing."""
+        documents = [read_upload(upload) for upload in uploads]
+        ids = [document.id for document in documents]
+        check_unique(ids)
+        with self._lock:
+            stored = self._ids()
+            for doc_id in ids:
+                check_exists(doc_id, doc_id in stored, replace)
+            for document in documents:
+                self._pending[document.id] = document
+        return [Change("upsert", doc_id) for doc_id in ids]
+
+    def delete_document(self, doc_id: str) -> Change:
+        with self._lock:
+            stored = self._ids()
+            check_deletable(doc_id, doc_id in stored, bool(stored - {doc_id}))
+            self._pending[doc_id] = None
+        return Change("delete", doc_id)
+
+    def apply(self, changes: Sequence[Change]) -> SyncReport:
+        """Write the documents of `changes` (their latest checked version), one transaction each."""
+        started = time.perf_counter()
+        report = SyncReport()
+        store = self._ready_store()
+        embedder = self._encoders.build()
+        for doc_id in dict.fromkeys(change.doc_id for change in changes):
+            with self._lock:
+                if doc_id not in self._pending:
+                    continue  # written by an earlier batch
+                document = self._pending.pop(doc_id)
+            if document is None:
+                if store.delete_document(doc_id):
+                    report.deleted.append(doc_id)
+                continue
+            indexed = index_document(document, embedder, self.settings)
+            store.upsert_document(indexed)
+            report.chunks_written += len(indexed.chunks)
+            report.embedded_texts += len(indexed.chunks) + len(indexed.sentences)
+            report.updated.append(doc_id)
+        report.seconds["total"] = round(time.perf_counter() - started, 3)
+        logger.info("wrote %s, deleted %s", report.updated, report.deleted)
+        return report
+
+    def _ids(self) -> set[str]:
+        """The ids the database holds once the checked changes are written."""
+        stored = set(self._ready_store().document_versions())
+        for doc_id, document in self._pending.items():
+            (stored.add if document is not None else stored.discard)(doc_id)
+        return stored
+
+    def _ready_store(self) -> PostgresStore:
+        store = self._store()
+        if store is None:
+            raise StoreUnavailableError(
+                "the service has not opened the database yet (GET /readyz says why): retry "
+                "once it is ready"
+            )
+        return store
 
 
 def import_index(store: PostgresStore, index: CorpusIndex) -> list[str]:

@@ -8,6 +8,9 @@ The folder is the truth: a file is written to a hidden temporary name, checked b
 converter, then renamed in, so the folder only ever holds whole, readable documents; the index
 follows it with `apply`, and a change a crash left unindexed is found as the folder's
 difference from the index (the service's watcher indexes it).
+
+`read_upload`, `check_exists` and `BuildEncoders` are the checks and encoders every writer
+shares (`indexer.syncing.PostgresIndexWriter` uses them too).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 import uuid
@@ -24,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from corpus.formats import SUPPORTED_SUFFIXES, ConversionError, converter_for
-from corpus.loading import MANIFEST, slugify
+from corpus import Document
+from corpus.formats import SUPPORTED_SUFFIXES, ConversionError, Converted, converter_for
+from corpus.loading import MANIFEST, ManifestEntry, file_document, slugify
 from indexer.artifact import CorpusIndex
 from indexer.building import BuildReport, build_index
 from indexer.embedding import Embedder, open_embedder
@@ -34,14 +39,20 @@ from indexer.settings import IndexSettings
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BuildEncoders",
     "Change",
     "DocumentExistsError",
     "DocumentMissingError",
     "DocumentRejectedError",
     "DocumentWriteError",
     "FolderIndexWriter",
+    "IndexReport",
     "IndexWriter",
     "Upload",
+    "check_deletable",
+    "check_exists",
+    "check_unique",
+    "read_upload",
     "text_upload",
 ]
 
@@ -92,9 +103,45 @@ class IndexWriter(Protocol):
 
     def delete_document(self, doc_id: str) -> Change: ...
 
-    def apply(self, changes: Sequence[Change]) -> BuildReport:
-        """Make the served index hold the stored documents, in one atomic switch."""
+    def apply(self, changes: Sequence[Change]) -> IndexReport:
+        """Make the served index hold the stored documents (one atomic switch, or one
+        transaction per document)."""
         ...
+
+
+class IndexReport(Protocol):
+    """What a job reports of `apply`: the version built ("" when there are no versions)."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def embedded_texts(self) -> int: ...
+
+
+class BuildEncoders:
+    """The encoders a build embeds with: `loaded` (the service's), and the build encoder,
+    opened once and kept, when it is not among them."""
+
+    def __init__(
+        self, settings: IndexSettings, loaded: Callable[[], Iterable[Embedder]] = tuple
+    ) -> None:
+        self.settings = settings
+        self._loaded = loaded
+        self._opened: Embedder | None = None
+
+    def all(self) -> list[Embedder]:
+        embedders = list(self._loaded())
+        if self.settings.build_encoder not in {e.identity.encoder for e in embedders}:
+            if self._opened is None:
+                self._opened = open_embedder(self.settings, self.settings.build_encoder, "build")
+            embedders.append(self._opened)
+        return embedders
+
+    def build(self) -> Embedder:
+        """The encoder that embeds documents."""
+        wanted = self.settings.build_encoder
+        return next(e for e in self.all() if e.identity.encoder == wanted)
 
 
 class FolderIndexWriter:
@@ -112,9 +159,8 @@ class FolderIndexWriter:
     ) -> None:
         self.settings = settings
         self.folder = settings.corpus_dir
-        self._embedders = embedders
+        self._encoders = BuildEncoders(settings, embedders)
         self._served = served
-        self._build_encoder: Embedder | None = None  # loaded by the first build, then kept
         self._lock = threading.Lock()  # one change of the folder at a time
 
     def upsert_documents(self, uploads: Sequence[Upload], replace: bool) -> list[Change]:
@@ -128,31 +174,17 @@ class FolderIndexWriter:
                 _write_durably(temporary, upload.content)
                 _check_readable(temporary, upload.filename)
             ids = [doc_id for doc_id, *_ in staged]
-            if len(set(ids)) < len(ids):
-                raise DocumentRejectedError(
-                    f"two uploads get the same id ({', '.join(sorted(ids))}): send one of each"
-                )
+            check_unique(ids)
             with self._lock:
                 existing = {doc_id: self._files_of(doc_id) for doc_id in ids}
                 for doc_id in ids:
-                    self._check_exists(doc_id, bool(existing[doc_id]), replace)
+                    check_exists(doc_id, bool(existing[doc_id]), replace)
                 for doc_id, target, temporary, upload in staged:
                     self._store(existing[doc_id], target, temporary, upload)
         finally:
             for *_, temporary, _ in staged:
                 temporary.unlink(missing_ok=True)
         return [Change("upsert", doc_id) for doc_id, *_ in staged]
-
-    def _check_exists(self, doc_id: str, exists: bool, replace: bool) -> None:
-        if exists and not replace:
-            raise DocumentExistsError(
-                f"a document with the id {doc_id!r} exists: replace it with "
-                f"PUT /documents/{doc_id}, or send another id"
-            )
-        if not exists and replace:
-            raise DocumentMissingError(
-                f"no document has the id {doc_id!r}: add it with POST /documents"
-            )
 
     def _store(self, existing: list[str], target: str, temporary: Path, upload: Upload) -> None:
         # Old files leave first: two files with one id would make the folder unreadable.
@@ -168,15 +200,7 @@ class FolderIndexWriter:
     def delete_document(self, doc_id: str) -> Change:
         with self._lock:
             existing = self._files_of(doc_id)
-            if not existing:
-                raise DocumentMissingError(
-                    f"no document has the id {doc_id!r}: GET /documents lists the ids"
-                )
-            if not self._others_than(existing):
-                raise DocumentExistsError(
-                    f"{doc_id!r} is the corpus's last document, and a corpus needs one: add "
-                    "another document first"
-                )
+            check_deletable(doc_id, bool(existing), bool(existing) and self._others_than(existing))
             self._set_entry(existing, None)  # the manifest must never name a missing file
             for name in existing:
                 (self.folder / name).unlink(missing_ok=True)
@@ -185,14 +209,7 @@ class FolderIndexWriter:
     def apply(self, changes: Sequence[Change]) -> BuildReport:
         """Build the folder's documents (not only `changes`: the folder is the truth)."""
         self.remove_dead_temporaries()
-        embedders = list(self._embedders())
-        if self.settings.build_encoder not in {e.identity.encoder for e in embedders}:
-            if self._build_encoder is None:
-                self._build_encoder = open_embedder(
-                    self.settings, self.settings.build_encoder, "build"
-                )
-            embedders.append(self._build_encoder)
-        return build_index(self.settings, embedders=embedders, served=self._served())
+        return build_index(self.settings, embedders=self._encoders.all(), served=self._served())
 
     def remove_dead_temporaries(self) -> list[Path]:
         """Remove the temporary files of writes a killed process left (an hour old: a write
@@ -255,6 +272,51 @@ class FolderIndexWriter:
         os.replace(temporary, self.folder / MANIFEST)
 
 
+def read_upload(upload: Upload) -> Document:
+    """The document an upload holds, read as the corpus folder would read its file (with the
+    upload's title, if it has one); `DocumentRejectedError` when it cannot be."""
+    doc_id, suffix = _checked_name(upload)
+    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+        path = Path(folder) / f"{doc_id}{suffix}"
+        _write_durably(path, upload.content)
+        converted = _check_readable(path, upload.filename)
+        entry = _entry(doc_id, path.name, upload) if upload.title is not None else None
+        return file_document(path, converted, ManifestEntry(**entry) if entry else None)
+
+
+def check_unique(ids: Sequence[str]) -> None:
+    if len(set(ids)) < len(ids):
+        raise DocumentRejectedError(
+            f"two uploads get the same id ({', '.join(sorted(ids))}): send one of each"
+        )
+
+
+def check_exists(doc_id: str, exists: bool, replace: bool) -> None:
+    """A new document's id must be free (POST); a replaced one's must be taken (PUT)."""
+    if exists and not replace:
+        raise DocumentExistsError(
+            f"a document with the id {doc_id!r} exists: replace it with "
+            f"PUT /documents/{doc_id}, or send another id"
+        )
+    if not exists and replace:
+        raise DocumentMissingError(
+            f"no document has the id {doc_id!r}: add it with POST /documents"
+        )
+
+
+def check_deletable(doc_id: str, exists: bool, others: bool) -> None:
+    """A deleted document must exist, and must not be the last one (`others`: there are more)."""
+    if not exists:
+        raise DocumentMissingError(
+            f"no document has the id {doc_id!r}: GET /documents lists the ids"
+        )
+    if not others:
+        raise DocumentExistsError(
+            f"{doc_id!r} is the corpus's last document, and a corpus needs one: add another "
+            "document first"
+        )
+
+
 def text_upload(text: str, doc_id: str | None, title: str | None) -> Upload:
     """A document sent as text: stored as Markdown, its id from its title or first line."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
@@ -293,7 +355,7 @@ def _check_id(doc_id: str) -> None:
         )
 
 
-def _check_readable(path: Path, filename: str) -> None:
+def _check_readable(path: Path, filename: str) -> Converted:
     converter = converter_for(path)
     assert converter is not None  # the suffix was checked first
     try:
@@ -302,6 +364,7 @@ def _check_readable(path: Path, filename: str) -> None:
         raise DocumentRejectedError(f"{filename!r} cannot be read: {error}") from error
     if not converted.text.strip():
         raise DocumentRejectedError(f"{filename!r} has no text: send a document with text")
+    return converted
 
 
 def _names(folder: Path) -> set[str]:

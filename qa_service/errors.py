@@ -180,6 +180,11 @@ def add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
             error_body(request, kind, str(error)), status_code=status, headers=headers
         )
 
+    @app.exception_handler(StoreReadError)
+    async def store_unreachable(request: Request, error: StoreReadError) -> JSONResponse:
+        """The database failed under a document write: the same 503 as under a question."""
+        return await domain_error(request, StoreUnavailableError(str(error)))
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         metrics.errors.labels("invalid_request").inc()

@@ -7,6 +7,9 @@ the app's. A request holds the service it started with, so it finishes on its ve
 The watcher checks the corpus folder every `RAG_WATCH_INTERVAL` seconds: a file added, changed
 or removed there (by hand, or left unindexed by a crash) is indexed the same way, and a version
 built by another process (`rag-index build`) is loaded.
+
+With PostgreSQL (RAG_DATABASE_URL) a job's change is served once written: there is no version
+to load, and no watcher (the database is the truth; `rag-index build` syncs a folder into it).
 """
 
 from __future__ import annotations
@@ -81,11 +84,13 @@ class IndexJobs:
         self._seen: tuple[tuple[str, int, int], ...] | None = None
         self._loading = threading.Lock()  # one new version loaded at a time
         self._unloadable: str | None = None  # a version that failed to load: not retried
+        self._versioned = settings.database_url is None  # an index directory, with versions
         self.on_disk: list[str] = []  # what the watcher last found unindexed in the folder
-        self._threads = [
-            threading.Thread(target=self._work, name="index-jobs", daemon=True),
-            threading.Thread(target=self._watch, name="corpus-watcher", daemon=True),
-        ]
+        self._threads = [threading.Thread(target=self._work, name="index-jobs", daemon=True)]
+        if self._versioned:
+            self._threads.append(
+                threading.Thread(target=self._watch, name="corpus-watcher", daemon=True)
+            )
 
     def start(self) -> None:
         for thread in self._threads:
@@ -140,7 +145,8 @@ class IndexJobs:
         """One build for every change queued so far, then the new version is served."""
         try:
             report = self.writer.apply(changes)
-            self._reload()
+            if self._versioned:
+                self._reload()
         except Exception as error:
             logger.exception("indexing failed")
             message = (
@@ -149,7 +155,8 @@ class IndexJobs:
             )
             self._finish(jobs, "failed", error=message)
             return
-        self._finish(jobs, "done", version=report.version, embedded=report.embedded_texts)
+        version = report.version or None
+        self._finish(jobs, "done", version=version, embedded=report.embedded_texts)
 
     def _finish(
         self,

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from corpus import CorpusError
 from indexer.artifact import CorpusIndex, IndexLoadError
 from indexer.embedding import Embedder, ModelError
-from indexer.updating import FolderIndexWriter
+from indexer.updating import FolderIndexWriter, IndexWriter
 from qa_service import document_writes, routes
 from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:
     """The indexing jobs of the app: documents stored in the corpus folder, each new version
-    installed as the app's service (requests keep the one they started with)."""
+    installed as the app's service (requests keep the one they started with); or, with
+    RAG_DATABASE_URL, written to PostgreSQL, where every replica reads them at once."""
 
     def current() -> QAService | None:
         service: QAService | None = app.state.service
@@ -118,7 +119,18 @@ def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:
         service = current()
         return [service.embedder] if service else []
 
-    writer = FolderIndexWriter(settings, embedders, served)
+    writer: IndexWriter
+    if settings.database_url is not None:
+        from indexer.postgres import PostgresStore  # psycopg is an optional dependency
+        from indexer.syncing import PostgresIndexWriter
+
+        def store() -> PostgresStore | None:
+            service = current()
+            return service.store if service and isinstance(service.store, PostgresStore) else None
+
+        writer = PostgresIndexWriter(settings, store, embedders)
+    else:
+        writer = FolderIndexWriter(settings, embedders, served)
     return IndexJobs(settings, writer, current, install)
 
 

@@ -164,7 +164,8 @@ def readyz(qa: Service, request: Request) -> dict[str, Any]:
     """The model and a verified index are loaded and the store answers: questions can be
     answered. `backend` says where the index is read from (`index-directory` or `postgresql`);
     for an index directory, `version` is the version served and `pending` the indexing jobs not
-    done yet and what the corpus folder holds that the index does not."""
+    done yet and what the corpus folder holds that the index does not (PostgreSQL: the jobs
+    only; its corpus folder is not watched)."""
     status = qa.status()
     jobs: IndexJobs | None = getattr(request.app.state, "jobs", None)
     return {

@@ -1,8 +1,10 @@
 """Stateless replicas: two real uvicorn servers against one PostgreSQL answer alike, see each
-other's writes at once, and ride out the database going away."""
+other's writes at once (through the store, and through the document endpoints), and ride out
+the database going away."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +20,7 @@ from qa_service.settings import Settings
 from tests.postgres.conftest import Database
 from tests.servers import LiveServer, start_server, stop_server
 
+ADMIN = {"authorization": "Bearer admin-key"}
 QUESTIONS = [
     "How long is the border between Iraq and Iran?",
     "When did Iraq invade Kuwait?",
@@ -35,6 +38,8 @@ def replicas(
         "RAG_DATABASE_URL": pg_settings.database_url.get_secret_value(),
         "RAG_DATABASE_TIMEOUT": "2",
         "RAG_RATE_LIMIT_PER_MINUTE": "0",
+        "RAG_ADMIN_API_KEYS": json.dumps(["admin-key"]),
+        "RAG_BUILD_ENCODER": pg_settings.build_encoder,  # the encoder of the imported index
     }
     first = start_server(pg_settings.index_dir, logs / "a.log", None, "/readyz", **env)
     try:
@@ -97,6 +102,61 @@ def test_a_document_written_through_one_replica_is_answered_by_the_other(
     assert httpx.get(f"{second.url}/documents/quuxland", timeout=30).status_code == 404
 
 
+def _finished(server: LiveServer, accepted: httpx.Response) -> dict[str, Any]:
+    """The job a write started, once it is done or failed (polled on the same replica)."""
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{server.url}/jobs/{accepted.json()['id']}", headers=ADMIN, timeout=30)
+        if job.json()["status"] in {"done", "failed"}:
+            return job.json()  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError("the job did not finish in 300 s")
+
+
+def test_a_document_uploaded_to_one_replica_is_cited_by_the_other_until_deleted_there(
+    replicas: tuple[LiveServer, LiveServer],
+) -> None:
+    first, second = replicas
+    question = "How long is the Vorbeck causeway?"
+    text = "# The Vorbeck causeway\n\nThe Vorbeck causeway is 31 kilometres long.\n"
+    assert "vorbeck" not in {c["doc_id"] for c in _ask(second, question).json()["citations"]}
+    upload = {"files": ("vorbeck.md", text.encode(), "text/markdown")}
+    unauthorised = httpx.post(f"{first.url}/documents", files=upload, timeout=60)
+    assert unauthorised.status_code == 401
+    job = _finished(
+        first, httpx.post(f"{first.url}/documents", files=upload, headers=ADMIN, timeout=60)
+    )
+    assert job["status"] == "done", job["error"]
+    assert job["embedded"] and job["embedded"] > 0
+    try:
+        body = _ask(second, question).json()
+        assert [c["doc_id"] for c in body["citations"]] == ["vorbeck"]
+        assert "31 kilometres" in body["answer"]
+        stored = httpx.get(f"{second.url}/documents/vorbeck", timeout=30).json()
+        assert stored["title"] == "The Vorbeck causeway"
+        citation = body["citations"][0]
+        assert stored["text"][citation["start"] : citation["end"]] == citation["quote"]
+        again = httpx.post(f"{second.url}/documents", files=upload, headers=ADMIN, timeout=60)
+        assert again.status_code == 409  # B sees the id A stored
+        bad = httpx.post(
+            f"{second.url}/documents",
+            files={"files": ("empty.md", b" \n", "text/markdown")},
+            headers=ADMIN,
+            timeout=60,
+        )
+        assert bad.status_code == 422 and "has no text" in bad.json()["detail"]
+    finally:
+        deleted = _finished(
+            second, httpx.delete(f"{second.url}/documents/vorbeck", headers=ADMIN, timeout=60)
+        )
+    assert deleted["status"] == "done", deleted["error"]
+    assert "vorbeck" not in {c["doc_id"] for c in _ask(first, question).json()["citations"]}
+    assert httpx.get(f"{first.url}/documents/vorbeck", timeout=30).status_code == 404
+    missing = httpx.delete(f"{first.url}/documents/vorbeck", headers=ADMIN, timeout=60)
+    assert missing.status_code == 404
+
+
 def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
     replicas: tuple[LiveServer, LiveServer], database: Database
 ) -> None:
@@ -108,6 +168,14 @@ def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
         assert down.json()["error"] == "store_unavailable"
         assert "retry" in down.json()["detail"]
         assert int(down.headers["retry-after"]) > 0
+        write = httpx.post(
+            f"{first.url}/documents",
+            json={"id": "while-down", "text": "# Down\n\nThe database is away.\n"},
+            headers=ADMIN,
+            timeout=60,
+        )
+        assert write.status_code == 503 and write.json()["error"] == "store_unavailable"
+        assert int(write.headers["retry-after"]) > 0
         assert httpx.get(f"{second.url}/readyz", timeout=30).status_code == 503
         assert httpx.get(f"{second.url}/healthz", timeout=30).status_code == 200
     finally:
