@@ -114,7 +114,7 @@ def test_a_follow_up_carries_the_history(widget: Widget, page: Page) -> None:
         ],
     }
     # The service resolved the follow-up against the first question.
-    assert "Turkey" in follow_up["query"] and "border" in follow_up["query"]
+    assert "Jordan" in follow_up["query"] and "border" in follow_up["query"]
     expect(widget.turns).to_have_count(2)
     expect(widget.last_turn().locator(".chip").first).to_be_visible()
 

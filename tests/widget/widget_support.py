@@ -29,7 +29,7 @@ WIDGET_JS = Path(__file__).parents[2] / "qa_service" / "static" / "widget.js"
 BORDER_QUESTION = "How long is Iraq's border with Iran?"
 # Answered with two cited sentences: the visit, then what was signed during it.
 TWO_SOURCES_QUESTION = "How many memoranda were signed during Pezeshkian's 2024 visit to Iraq?"
-FOLLOW_UP = "And with Turkey?"
+FOLLOW_UP = "And with Jordan?"  # the corpus gives that border's length (not Turkey's)
 UNANSWERABLE = "How do I bake sourdough bread?"
 
 SLOW_ANSWER_HEAD = "Iraq and Iran share a border "
