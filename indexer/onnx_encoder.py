@@ -40,6 +40,7 @@ RECIPE = (
     "constant B only, feed-forward output projections kept in fp32"
 )
 OPSET = 17
+TOKENS_RECIPE = "last hidden state; int8: every MatMul, per channel, QInt8"
 _EXPORT_VERSIONS = ("torch", "transformers", "onnx", "onnxruntime")
 
 
@@ -61,6 +62,16 @@ def export_encoder(model_path: Path, encoder: EncoderKind, cache_dir: Path) -> P
     if not int8.is_file():
         _write_atomically(int8, lambda target: _quantise(fp32, target))
     return int8
+
+
+def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:
+    """The int8 ONNX file of the model's token states (the last hidden layer, no pooling),
+    exported unless cached: what the support judge reads words in context with. Quantised like
+    `TOKENS_RECIPE` says; deterministic, like `export_encoder`."""
+    target = cache_dir / _cache_key(model_path, TOKENS_RECIPE) / "tokens-int8.onnx"
+    if not target.is_file():
+        _write_atomically(target, lambda staging: _export_tokens(model_path, staging))
+    return target
 
 
 class OnnxEmbedder:
@@ -148,9 +159,9 @@ class OnnxEmbedder:
         return np.asarray(output, dtype=np.float32)
 
 
-def _cache_key(model_path: Path) -> str:
+def _cache_key(model_path: Path, recipe_text: str = RECIPE) -> str:
     versions = {name: metadata.version(name) for name in _EXPORT_VERSIONS}
-    recipe = json.dumps({"recipe": RECIPE, "versions": versions}, sort_keys=True)
+    recipe = json.dumps({"recipe": recipe_text, "versions": versions}, sort_keys=True)
     model = hash_model_files(model_path)
     return f"{model[:16]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
 
@@ -176,32 +187,36 @@ def _max_seq_length(model_path: Path) -> int:
     return int(config["max_seq_length"])
 
 
-def _export_fp32(model_path: Path, target: Path) -> None:
+def _export_fp32(model_path: Path, target: Path, pooled: bool = True) -> None:
+    """The model as one ONNX graph: sentence embeddings (mean over the real tokens, then unit
+    length), or with `pooled=False` the last layer's token states."""
     import torch
     from transformers import AutoModel
 
-    class Pooled(torch.nn.Module):
-        """Transformer, then mean over the real tokens, then unit length: one graph."""
-
+    class Graph(torch.nn.Module):
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            tokens = self.model(
+            tokens: torch.Tensor = self.model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
                 token_type_ids=torch.zeros_like(input_ids),
             ).last_hidden_state
+            if not pooled:
+                return tokens
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+            mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
-    _max_seq_length(model_path)  # refuse a model whose pooling the graph would get wrong
-    logger.info("exporting %s to ONNX (once; cached in %s)", model_path, target.parent)
-    model = Pooled(AutoModel.from_pretrained(str(model_path))).eval()
-    example = torch.ones((2, 8), dtype=torch.int64)
+    if pooled:
+        _max_seq_length(model_path)  # refuse a model whose pooling the graph would get wrong
+    output = "embeddings" if pooled else "states"
     rows = {0: "batch", 1: "tokens"}
+    logger.info("exporting %s to ONNX (once; cached in %s)", model_path, target.parent)
+    model = Graph(AutoModel.from_pretrained(str(model_path))).eval()
+    example = torch.ones((2, 8), dtype=torch.int64)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the tracer warns about shape checks it folds; benign
         torch.onnx.export(
@@ -209,26 +224,42 @@ def _export_fp32(model_path: Path, target: Path) -> None:
             (example, torch.ones_like(example)),
             str(target),
             input_names=["input_ids", "attention_mask"],
-            output_names=["embeddings"],
-            dynamic_axes={"input_ids": rows, "attention_mask": rows, "embeddings": {0: "batch"}},
+            output_names=[output],
+            dynamic_axes={
+                "input_ids": rows,
+                "attention_mask": rows,
+                output: rows if not pooled else {0: "batch"},
+            },
             opset_version=OPSET,
             dynamo=False,
         )
 
 
-def _quantise(fp32: Path, target: Path) -> None:
+def _export_tokens(model_path: Path, target: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+        fp32 = Path(staging) / "tokens-fp32.onnx"
+        _export_fp32(model_path, fp32, pooled=False)
+        _quantise(fp32, target, every_matmul=True)
+
+
+def _quantise(fp32: Path, target: Path, every_matmul: bool = False) -> None:
+    """int8 MatMuls, per channel: by default the weights only, the feed-forward output
+    projections kept in fp32 (`RECIPE`); with `every_matmul`, all of them (`TOKENS_RECIPE`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(fp32), load_external_data=False).graph
+    selective: dict[str, Any] = {
+        "nodes_to_exclude": [node.name for node in graph.node if _is_ffn_output(node.name)],
+        "extra_options": {"MatMulConstBOnly": True},  # weights only; attention scores stay fp32
+    }
     quantize_dynamic(
         fp32,
         target,
         op_types_to_quantize=["MatMul"],
         per_channel=True,
         weight_type=QuantType.QInt8,
-        nodes_to_exclude=[node.name for node in graph.node if _is_ffn_output(node.name)],
-        extra_options={"MatMulConstBOnly": True},  # weights only; attention scores stay fp32
+        **({} if every_matmul else selective),
     )
 
 

@@ -10,23 +10,17 @@ and cached by model and recipe beside the query encoders; serving it needs no Py
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import re
-import tempfile
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from indexer.embedding import hash_model_files, resolve_model_path
+from indexer.embedding import resolve_model_path
+from indexer.onnx_encoder import export_token_encoder
 from indexer.settings import BUNDLED_MODEL
 from qa_service.answering.contradictions import other_units, replaced, unmatched
 from qa_service.answering.support_model import SupportModelError
@@ -39,7 +33,6 @@ logger = logging.getLogger(__name__)
 # 93% of faithful claims and refuses 72% of added content; 0.40 keeps 94% and refuses 65%. The
 # figure belongs to the bundled model's token states, whatever RAG_EMBEDDING_MODEL says.
 COUNTERPART_COSINE = 0.45
-RECIPE = "last hidden state, opset 17; int8: MatMul weights, per channel, QInt8"
 _MAX_PIECES = 256
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
@@ -69,7 +62,13 @@ class TokenEncoder:
         from tokenizers import Tokenizer
 
         model_path = resolve_model_path(BUNDLED_MODEL)
-        onnx_file = export_token_encoder(model_path, cache_dir)
+        try:
+            onnx_file = export_token_encoder(model_path, cache_dir)
+        except ImportError as error:
+            raise SupportModelError(
+                f"exporting the support judge's token encoder needs PyTorch ({error}): install "
+                "the project (make setup) or set RAG_SUPPORT_JUDGE=lexical"
+            ) from error
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -181,72 +180,3 @@ def _state_at(states: list[WordState], offset: int) -> npt.NDArray[np.float32]:
     """The state of the word at a character offset (none past the model's reach: zeros)."""
     found = next((s.vector for s in states if s.start <= offset < s.end), None)
     return np.zeros(1, dtype=np.float32) if found is None else found
-
-
-def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:
-    """The int8 ONNX file of the model's token states, exported unless cached (deterministic:
-    the same model, recipe and library versions give the same bytes)."""
-    versions = {name: metadata.version(name) for name in ("torch", "transformers", "onnxruntime")}
-    recipe = json.dumps({"recipe": RECIPE, "versions": versions}, sort_keys=True)
-    key = f"{hash_model_files(model_path)[:16]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
-    target = cache_dir / key / "tokens-int8.onnx"
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
-        fp32 = Path(staging) / "tokens-fp32.onnx"
-        try:
-            _export_fp32(model_path, fp32)
-        except ImportError as error:
-            raise SupportModelError(
-                f"exporting the support judge's token encoder needs PyTorch ({error}): install "
-                "the project (make setup) or set RAG_SUPPORT_JUDGE=lexical"
-            ) from error
-        int8 = Path(staging) / target.name
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(
-            fp32,
-            int8,
-            op_types_to_quantize=["MatMul"],
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-        )
-        os.replace(int8, target)
-    return target
-
-
-def _export_fp32(model_path: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    class Tokens(torch.nn.Module):
-        def __init__(self, model: Any) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            output = self.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=torch.zeros_like(input_ids),
-            )
-            states: torch.Tensor = output.last_hidden_state
-            return states
-
-    logger.info("exporting the support judge's token encoder to ONNX (once; in %s)", target)
-    model = Tokens(AutoModel.from_pretrained(str(model_path))).eval()
-    example = torch.ones((1, 8), dtype=torch.int64)
-    axes = {0: "batch", 1: "tokens"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the tracer warns about shape checks it folds; benign
-        torch.onnx.export(
-            model,
-            (example, torch.ones_like(example)),
-            str(target),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["states"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "states": axes},
-            opset_version=17,
-            dynamo=False,
-        )

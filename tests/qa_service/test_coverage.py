@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from indexer.embedding import resolve_model_path
+from indexer.onnx_encoder import export_token_encoder
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering.coverage import Coverage, TokenEncoder, export_token_encoder
+from qa_service.answering.coverage import Coverage, TokenEncoder
 from qa_service.answering.judging import ENCODER_CACHE
 from qa_service.answering.support_model import SupportModelError
 
