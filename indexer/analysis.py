@@ -25,6 +25,7 @@ import Stemmer
 __all__ = [
     "ANALYZERS",
     "DEFAULT_ANALYZER",
+    "MONTHS",
     "STOPWORDS",
     "AnalyzerInfo",
     "AnswerType",
@@ -593,7 +594,10 @@ _ASKS_DEFINITION = re.compile(
     r"^\W*what (?:is|are|was|were) (?:a |an |the )?[\w-]+(?: [\w-]+)?\W*$", re.IGNORECASE
 )
 
-MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+MONTHS = (  # noqa: SIM905
+    "January February March April May June July August September October November December"
+).split()
+MONTH = "(?:" + "|".join(MONTHS) + ")"
 # Dates other than a bare year, which `_years` reads in its context.
 _DATE = re.compile(
     rf"\b{MONTH}\b|\b\d{{1,4}} ?(?:BC|BCE|AD|CE)\b|\b\d{{1,2}}(?:st|nd|rd|th) century\b"

@@ -74,6 +74,18 @@ def export_token_encoder(model_path: Path, cache_dir: Path) -> Path:
     return target
 
 
+def onnx_session(onnx_file: Path, threads: int = 1) -> Any:
+    """An onnxruntime CPU session on `threads` threads, logging errors only (its graph-fusion
+    notices are noise); onnxruntime's own untyped errors for a bad file pass through."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEmbedder:
     """An ONNX export of the model in an onnxruntime session with a fixed number of threads."""
 
@@ -86,18 +98,11 @@ class OnnxEmbedder:
         threads: int,
         batch_size: int,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         max_seq_length = _max_seq_length(model_path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: its graph-fusion notices are noise
         try:
-            self._session = ort.InferenceSession(
-                str(onnx_file), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = onnx_session(onnx_file, threads)
         except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
             raise ModelError(
                 f"cannot load the ONNX encoder {onnx_file} ({error}): delete it and run "

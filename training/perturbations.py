@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
+from indexer.analysis import MONTHS
 from qa_service.answering.contradictions import NUMBER_WORDS
 
 Variant = Callable[[str, random.Random], str | None]
@@ -37,10 +38,7 @@ _PASSIVE = re.compile(
     r"^(?P<x>[A-Z][^,]{2,60}?) (?:was|were) (?P<v>[a-z]+ed) by (?P<y>[^,.;]{2,50}?)"
     r"(?P<rest>(?: (?:in|on|at|during|since|after|before|from|for|under)\b[^.;]*)?[,.;].*)$"
 )
-_MONTHS = (  # noqa: SIM905
-    "January February March April May June July August September October November December"
-).split()
-_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b")
+_MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
 UNIT_FAMILIES = (
     ("kilometers", "miles", "meters"),
     ("kilometres", "miles", "metres"),
@@ -290,7 +288,7 @@ def change_unit(sentence: str, rng: random.Random) -> str | None:
 
 
 def change_month(sentence: str, rng: random.Random) -> str | None:
-    return _replace_word(sentence, rng, _MONTH, lambda month: [m for m in _MONTHS if m != month])
+    return _replace_word(sentence, rng, _MONTH, lambda month: [m for m in MONTHS if m != month])
 
 
 def names_in(sentence: str) -> list[str]:

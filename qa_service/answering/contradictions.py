@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from indexer.analysis import STOPWORDS
+from indexer.analysis import MONTHS, STOPWORDS
 
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’-][^\W\d_]+)*|n['’]t", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -138,9 +138,7 @@ _UNITS = {
     "degrees": "degrees",
 }
 _SCALES = frozenset({"thousand", "million", "billion"})
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()  # noqa: SIM905
-)
+_MONTHS = frozenset(month.lower() for month in MONTHS)
 _NEGATIONS = frozenset(
     "not n't n’t no never neither nor none nobody nothing nowhere without cannot".split()  # noqa: SIM905
 )

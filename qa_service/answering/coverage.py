@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.embedding import resolve_model_path
-from indexer.onnx_encoder import export_token_encoder
+from indexer.onnx_encoder import export_token_encoder, onnx_session
 from indexer.settings import BUNDLED_MODEL
 from qa_service.answering.contradictions import other_units, replaced, unmatched
 from qa_service.answering.support_model import SupportModelError
@@ -58,7 +58,6 @@ class TokenEncoder:
     """The bundled MiniLM in an onnxruntime session: a text in, each word's state out."""
 
     def __init__(self, cache_dir: Path) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model_path = resolve_model_path(BUNDLED_MODEL)
@@ -69,14 +68,8 @@ class TokenEncoder:
                 f"exporting the support judge's token encoder needs PyTorch ({error}): install "
                 "the project (make setup) or set RAG_SUPPORT_JUDGE=lexical"
             ) from error
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(
-                str(onnx_file), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = onnx_session(onnx_file)
         except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
             raise SupportModelError(
                 f"cannot load the support judge's token encoder {onnx_file} ({error}): delete "

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from indexer.onnx_encoder import onnx_session
+
 MODEL_DIR = Path(__file__).resolve().parent / "support_judge"
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -57,7 +59,6 @@ class CrossEncoder:
     """The ONNX cross-encoder: a batch of pairs in, one probability per pair out."""
 
     def __init__(self, folder: Path = MODEL_DIR) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         self.manifest = verify(folder)
@@ -65,12 +66,7 @@ class CrossEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(max_length=MAX_LENGTH, strategy="longest_first")
         self._tokenizer.enable_padding()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(
-            str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnx_session(folder / MODEL_FILE)
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         if not pairs:
