@@ -43,6 +43,7 @@ from eval.summary import summarise
 from eval.support_benchmark import (
     BENCHMARK,
     DEV,
+    DEV3,
     HELDOUT,
     JudgeReport,
     PlainChecks,
@@ -354,7 +355,7 @@ def support(
         list[Path] | None,
         typer.Option(
             help="Labelled claim/quote pairs (JSONL); repeat for several sets.",
-            show_default="eval/data/support/benchmark.jsonl, dev2.jsonl and heldout.jsonl",
+            show_default="eval/data/support/: benchmark, dev2, dev3 and heldout (.jsonl)",
         ),
     ] = None,
     mistakes: Annotated[
@@ -367,7 +368,7 @@ def support(
     from qa_service.settings import Settings
 
     with _exit_on_eval_error():
-        sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, DEV, HELDOUT]}
+        sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, DEV, DEV3, HELDOUT]}
         try:
             model = ModelJudge()
         except SupportModelError as error:

@@ -7,8 +7,9 @@ added content) that it must reject. The held-out set (heldout.jsonl) has the sam
 other corpora, written before the judge was tuned and never read to tune it: the figures that
 say whether the judge generalises. The second dev set (dev2.jsonl) holds pairs over yet other
 texts (SQuAD sentences the benchmark lacks, general prose, the style guide), written to tune
-the judge's general mechanisms without reading the held-out set. `rag-eval support` prints
-the three sets' figures for each judge.
+the judge's general mechanisms without reading the held-out set; the third (dev3.jsonl) over
+texts of other kinds (a recipe, a lease, an API reference, a news report, hard-wrapped prose).
+`rag-eval support` prints the four sets' figures for each judge.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SUPPORT_DATA = Path(__file__).resolve().parent / "data" / "support"
 BENCHMARK = SUPPORT_DATA / "benchmark.jsonl"
 HELDOUT = SUPPORT_DATA / "heldout.jsonl"
 DEV = SUPPORT_DATA / "dev2.jsonl"
+DEV3 = SUPPORT_DATA / "dev3.jsonl"
 FAITHFUL_KINDS = ("paraphrase", "shortened", "merge")
 PERTURBED_KINDS = ("negation", "number", "unit", "date", "swap", "entity", "added")
 KINDS = FAITHFUL_KINDS + PERTURBED_KINDS

@@ -15,6 +15,7 @@ from eval.cli import app
 from eval.errors import GoldDataError
 from eval.support_benchmark import (
     DEV,
+    DEV3,
     FAITHFUL_KINDS,
     HELDOUT,
     KINDS,
@@ -61,6 +62,21 @@ def test_the_second_dev_set_shares_no_corpus_or_quote_with_the_held_out_set() ->
     other_quotes = " ".join(item.quote for item in heldout + load_benchmark())
     assert not any(item.quote in other_quotes for item in dev)
     assert len({(item.claim, item.quote) for item in dev}) == len(dev)
+
+
+def test_the_third_dev_set_covers_every_kind_on_texts_of_other_kinds() -> None:
+    dev3 = load_benchmark(DEV3)
+    assert len(dev3) >= 100
+    assert all(item.written == "hand" for item in dev3)
+    assert {item.kind for item in dev3} == set(KINDS)
+    corpora = Counter(item.corpus for item in dev3)
+    assert len(corpora) == 5 and min(corpora.values()) >= 20
+    others = load_benchmark() + load_benchmark(DEV) + load_benchmark(HELDOUT)
+    assert not set(corpora) & {item.corpus for item in others}
+    other_quotes = " ".join(item.quote for item in others)
+    assert not any(item.quote in other_quotes for item in dev3)
+    assert any("\n" in item.quote for item in dev3)  # hard-wrapped quotes keep their breaks
+    assert len({(item.claim, item.quote) for item in dev3}) == len(dev3)
 
 
 def _write(tmp_path: Path, row: dict[str, object]) -> Path:
