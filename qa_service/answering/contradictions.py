@@ -229,6 +229,51 @@ def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
     ]
 
 
+_JOINING = frozenset(("and", "or"))
+
+
+def inserted(claim: str, quote: str, unsaid: set[int]) -> tuple[str, str] | None:
+    """Claim words (given by their offsets) wedged into a phrase the quote has whole: a modifier
+    put before a head word that follows the same word in the quote ("the 96 steep steps" for
+    "the 96 steps", "rare books"), or an item joined to the end of the quote's last phrase
+    ("clean and insured." for "clean."). Returns what the quote says there and what the claim
+    says. Adverbs ("widely believed") and words before a function word ("costs fell by" for
+    "costs by") reword the sentence around them rather than add to a phrase."""
+    claim_words, quote_words = _words(claim), _words(quote)
+    runs: list[list[_Word]] = []
+    for word in claim_words:
+        if word.offset not in unsaid:
+            continue
+        if runs and runs[-1][-1].position == word.position - 1:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    for run in runs:
+        if any(w.lower.endswith("ly") for w in run):
+            continue
+        left = run[0].position - 1
+        after = run[-1].position + 1
+        right = claim_words[after] if after < len(claim_words) else None
+        if right is None and left > 0 and claim_words[left].lower in _JOINING:
+            left -= 1  # an item joined to the end: "clean and insured."
+        elif right is None or not _content(right):
+            continue
+        if left < 0:
+            continue
+        before = claim_words[left]
+        for i, word in enumerate(quote_words):
+            follows = quote_words[i + 1] if i + 1 < len(quote_words) else None
+            if not _same(before, word):
+                continue
+            if right is None and follows is None:
+                said = quote[word.offset : word.offset + len(word.text)]
+                return said, claim[before.offset : run[-1].offset + len(run[-1].text)]
+            if right is not None and follows is not None and _same(right, follows):
+                said = quote[word.offset : follows.offset + len(follows.text)]
+                return said, claim[before.offset : right.offset + len(right.text)]
+    return None
+
+
 _SLOT_WORDS = 2  # a slot holds a word or two: "Turing machine" / "quantum computer"
 
 

@@ -143,20 +143,24 @@ class Coverage:
     def unsaid(self, claim: str, quote: str) -> list[str]:
         """The claim's content words (as written, in order) that the quote has no counterpart
         for. Figures are left to the plain checks."""
+        return list(dict.fromkeys(word for word, _ in self.unsaid_at(claim, quote)))
+
+    def unsaid_at(self, claim: str, quote: str) -> list[tuple[str, int]]:
+        """The same words, each with its offset in the claim."""
         candidates = unmatched(claim, quote)
         if not candidates:
             return []
         quote_states = self._quote_states(quote)
         if not quote_states:
-            return list(dict.fromkeys(word for word, _ in candidates))
+            return candidates
         matrix = np.stack([state.vector for state in quote_states])
         states = self._encoder.words(claim)
         unsaid = []
         for word, offset in candidates:
             state = next((s for s in states if s.start <= offset < s.end), None)
             if state is None or float((matrix @ state.vector).max()) < COUNTERPART_COSINE:
-                unsaid.append(word)
-        return list(dict.fromkeys(unsaid))
+                unsaid.append((word, offset))
+        return unsaid
 
     def _quote_states(self, quote: str) -> list[WordState]:
         if quote in self._quotes:

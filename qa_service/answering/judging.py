@@ -4,11 +4,13 @@
 otherwise plain checks (`contradictions`: numbers, units, months, names, negation, opposites,
 swapped roles) reject what they can explain with a reason; a word or two put in the place of
 others between the same words is a change unless MiniLM reads them as near-synonyms
-(`Coverage.changed`: "the quote says “integer”, not “polynomial”"); and what is left must not
-say things the quote does not: a claim with `ADDED_WORDS` content words that have no counterpart
-in the quote (`coverage`: the same stem or name, or a word the bundled MiniLM places close in
-context) is refused, as is a short claim most of whose words have none. One such word alone is
-tolerated: a paraphrase rewords as often as it adds.
+(`Coverage.changed`: "the quote says “integer”, not “polynomial”"); a word the quote has no
+counterpart for, wedged into a phrase the quote has whole, is added content even alone
+(`contradictions.inserted`: "the quote says “96 steps”, not “96 steep steps”"); and what is
+left must not say things the quote does not: a claim with `ADDED_WORDS` content words that have
+no counterpart in the quote (`coverage`: the same stem or name, or a word the bundled MiniLM
+places close in context) is refused, as is a short claim most of whose words have none. One such
+word elsewhere is tolerated: a paraphrase rewords as often as it adds.
 
 `ModelJudge` puts the fine-tuned cross-encoder (`support_model`) in place of that coverage test,
 for swapped roles, added content and paraphrase; trained as `training/` does today it scores no
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from indexer.analysis import DEFAULT_ANALYZER, terms
 from indexer.settings import IndexSettings
-from qa_service.answering.contradictions import first_mismatch, is_verbatim
+from qa_service.answering.contradictions import first_mismatch, inserted, is_verbatim
 from qa_service.answering.coverage import Coverage, TokenEncoder
 from qa_service.answering.roles import Verdict
 from qa_service.answering.support_model import MODEL_DIR, CrossEncoder
@@ -85,7 +87,11 @@ class ChecksJudge:
         return None if reason is None else Verdict(False, 0.0, reason)
 
     def _added(self, claim: str, quote: str) -> Verdict:
-        unsaid = self._coverage.unsaid(claim, quote)
+        found = self._coverage.unsaid_at(claim, quote)
+        wedged = inserted(claim, quote, {offset for _, offset in found}) if found else None
+        if wedged is not None:
+            return Verdict(False, 0.0, f"the quote says “{wedged[0]}”, not “{wedged[1]}”")
+        unsaid = list(dict.fromkeys(word for word, _ in found))
         content = max(1, len(set(terms(claim))))
         score = max(0.0, 1 - len(unsaid) / content)
         if len(unsaid) < ADDED_WORDS and len(unsaid) / content < ADDED_SHARE:

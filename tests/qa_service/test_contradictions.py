@@ -8,6 +8,7 @@ import pytest
 from qa_service.answering.contradictions import (
     Slot,
     first_mismatch,
+    inserted,
     is_verbatim,
     replaced,
     unmatched,
@@ -231,3 +232,31 @@ def test_a_word_in_the_place_of_another_between_the_same_words_is_a_slot() -> No
 )
 def test_no_slot_where_the_sentence_is_reworded(claim: str, quote: str) -> None:
     assert replaced(claim, quote) == []
+
+
+def _offsets(claim: str, *words: str) -> set[int]:
+    return {claim.index(word) for word in words}
+
+
+def test_a_word_wedged_into_a_phrase_the_quote_has_whole_is_an_insertion() -> None:
+    quote = "Visitors can climb the 96 steps to the gallery on summer\nweekends."
+    claim = "Visitors can climb the 96 steep steps to the gallery."
+    assert inserted(claim, quote, _offsets(claim, "steep")) == ("96 steps", "96 steep steps")
+    lease = "The Tenant keeps the premises clean."
+    claim = "The Tenant keeps the premises clean and insured."
+    assert inserted(claim, lease, _offsets(claim, "insured")) == ("clean", "clean and insured")
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "word"),
+    [
+        # An adverb rewords the sentence: "widely believed" for "believed".
+        ("It is widely believed to be hard.", "It is believed to be hard.", "widely"),
+        # Before a function word: a verb the claim's wording needs ("fell by" for "by").
+        ("Office costs fell by a third.", "It reduced office costs by a third.", "fell"),
+        # Between words the quote does not have side by side.
+        ("Whisk the eggs with brown sugar.", "Whisk the sugar with the eggs.", "brown"),
+    ],
+)
+def test_no_insertion_where_the_claim_rewords(claim: str, quote: str, word: str) -> None:
+    assert inserted(claim, quote, _offsets(claim, word)) is None

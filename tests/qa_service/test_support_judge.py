@@ -118,6 +118,46 @@ def test_one_reworded_word_is_tolerated_two_new_ones_are_not(judge: ChecksJudge)
     assert 0 < verdicts[1].score < 1
 
 
+@pytest.mark.parametrize(
+    ("claim", "quote", "reason"),
+    [
+        (
+            "The border was approved by the secret Algiers Agreements signed in 1975.",
+            BORDER,
+            "the quote says “the Algiers”, not “the secret Algiers”",
+        ),
+        (
+            "Faiss is written in C++ with complete experimental wrappers for Python/numpy.",
+            FAISS,
+            "the quote says “complete wrappers”, not “complete experimental wrappers”",
+        ),
+    ],
+)
+def test_a_single_word_wedged_into_a_quoted_phrase_is_added_content(
+    judge: ChecksJudge, claim: str, quote: str, reason: str
+) -> None:
+    _assert_rejected(judge, claim, quote, reason)
+
+
+def _assert_rejected(judge: ChecksJudge, claim: str, quote: str, reason: str) -> None:
+    (verdict,) = judge.judge([(claim, quote)])
+    assert not verdict.supported
+    assert verdict.reason == reason
+
+
+def test_a_single_reworded_or_hedging_word_is_still_tolerated(judge: ChecksJudge) -> None:
+    verdicts = judge.judge(
+        [
+            ("Faiss is written entirely in C++ with complete wrappers for Python/numpy.", FAISS),
+            (
+                "The border was approved by the Algiers Agreements, which were signed in 1975.",
+                BORDER,
+            ),
+        ]
+    )
+    assert [v.supported for v in verdicts] == [True, True]
+
+
 def test_claims_are_judged_in_one_batch_in_order(judge: ChecksJudge) -> None:
     pairs = [FAITHFUL["paraphrase"], PERTURBED["negation"], (BORDER[:40], BORDER)]
     verdicts = judge.judge(pairs)
@@ -225,9 +265,7 @@ def test_the_default_judge_refuses_a_sentence_about_something_else(judge: Checks
 def test_a_word_put_in_the_place_of_another_is_a_change(
     judge: ChecksJudge, claim: str, quote: str, reason: str
 ) -> None:
-    (verdict,) = judge.judge([(claim, quote)])
-    assert not verdict.supported
-    assert verdict.reason == reason
+    _assert_rejected(judge, claim, quote, reason)
 
 
 def test_a_near_synonym_in_the_place_of_a_word_is_a_rewording(judge: ChecksJudge) -> None:
