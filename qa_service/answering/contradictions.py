@@ -3,7 +3,9 @@
 The support judge runs these cheap, deterministic checks first: a number, quantity, unit or month
 the quote does not state, a name the quote does not mention, a negation added or dropped (or a
 denial from a quote that denies nothing), two roles exchanged around the same word ("X leases it
-to Y" for "Y leases it to X"). Each failure
+to Y" for "Y leases it to X"), and, the two texts aligned word by word, a thing of the quote put
+in the place of another that the quote still names elsewhere ("the CPU implementation" for "the
+GPU implementation ... CPU or GPU memory"). Each failure
 comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
 English text (digits, capitals, negation words, word order), not about any corpus.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import Stemmer
@@ -203,6 +206,7 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         _negation(claim, claim_words, quote, quote_words)
         or _contrasts(claim_words, quote_words)
         or _roles(claim_words, quote_words)
+        or _exchanged(claim, claim_words, quote, quote_words)
     )
 
 
@@ -865,3 +869,63 @@ def _kind(chunk: list[tuple[_Word, _Word]]) -> str:
 
 def _text(chunk: list[tuple[_Word, _Word]]) -> str:
     return " ".join(c.text for c, _ in chunk)
+
+
+_ROLE_WORDS = 3  # a role is a name or a short phrase: "Ayatollah Ali Khamenei", "P"
+
+
+def _key(word: _Word) -> str:
+    """What a word is matched on when the two texts are aligned: its stem, a name's lower case."""
+    return re.sub(r"['’]s$", "", word.lower) if _is_name(word) else word.stem
+
+
+def _exchanged(
+    claim_text: str, claim: list[_Word], quote_text: str, quote: list[_Word]
+) -> str | None:
+    """Aligned word by word (in order), the claim puts in the place of a quote phrase another
+    phrase that the quote has elsewhere, while the claim has the replaced phrase elsewhere:
+    two things of the text trading their roles ("the CPU implementation can accept input from
+    either CPU or GPU memory" for "the GPU implementation ..."; "EXPTIME is contained in P" for
+    "P is contained in EXPTIME"; "renamed ..., then written" for "written ..., then renamed").
+    A phrase merely moved to another place in the sentence is no replacement."""
+    matcher = SequenceMatcher(None, [_key(w) for w in claim], [_key(w) for w in quote], False)
+    opcodes = matcher.get_opcodes()
+    tags_claim = [tag for tag, i1, i2, _, _ in opcodes for _ in range(i1, i2)]
+    tags_quote = [tag for tag, _, _, j1, j2 in opcodes for _ in range(j1, j2)]
+    for at, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        framed = all(
+            not 0 <= k < len(opcodes) or opcodes[k][0] == "equal" for k in (at - 1, at + 1)
+        )
+        if tag != "replace" or not framed:
+            continue
+        put = [w for w in claim[i1:i2] if _anchor(w) and w.lower not in _RELATING]
+        gone = [w for w in quote[j1:j2] if _anchor(w) and w.lower not in _RELATING]
+        if not (0 < len(put) <= _ROLE_WORDS and 0 < len(gone) <= _ROLE_WORDS):
+            continue
+        if _role_kind(put) != _role_kind(gone):
+            continue  # roles trade between things of one kind
+        # Elsewhere, and there standing for something of the other text, not only moved there:
+        # "takes time O(n2) for this case" claimed as "takes O(n2) time" moves "time".
+        elsewhere_in_quote = [
+            q for q in quote[:j1] + quote[j2:] if tags_quote[q.position] != "insert"
+        ]
+        elsewhere_in_claim = [
+            c for c in claim[:i1] + claim[i2:] if tags_claim[c.position] != "delete"
+        ]
+        if all(any(_same(w, q) for q in elsewhere_in_quote) for w in put) and all(
+            any(_same(w, c) for c in elsewhere_in_claim) for w in gone
+        ):
+            said = quote_text[gone[0].offset : gone[-1].offset + len(gone[-1].text)]
+            claimed = claim_text[put[0].offset : put[-1].offset + len(put[-1].text)]
+            return f"the quote says “{said}” where the claim says “{claimed}”"
+    return None
+
+
+def _role_kind(words: list[_Word]) -> tuple[str, str]:
+    """A figure, a name or a common word, and the ending of its last word (a noun is not traded
+    for a verb: "signed" for "meeting" is a rewording)."""
+    last = words[-1]
+    if all(_number(w) is not None for w in words):
+        return "figure", ""
+    name = any(_is_name(w) or w.lower in _MONTHS for w in words)
+    return ("name" if name else "word"), _shape(last)[1]

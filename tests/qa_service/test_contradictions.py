@@ -112,6 +112,19 @@ BORDER = (
             "The software is free for non-commercial use.",
             "the quote says “non-commercial”, not “commercial”",
         ),
+        # A thing of the text put in another's place, the other still said elsewhere.
+        (
+            "The CPU implementation can accept input from either CPU or GPU memory.",
+            "The GPU implementation can accept input from either CPU or GPU memory.",
+            "the quote says “GPU” where the claim says “CPU”",
+        ),
+        (
+            "The time hierarchy theorem tells us that EXPTIME is strictly contained in P.",
+            "For instance, the time hierarchy theorem tells us that P is strictly contained in "
+            "EXPTIME, and the space hierarchy theorem tells us that L is strictly contained in "
+            "PSPACE.",
+            "the quote says “P” where the claim says “EXPTIME”",
+        ),
     ],
 )
 def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> None:
@@ -177,6 +190,15 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         (
             "The mill exported cloth to Italy and wool to Flanders.",
             "The mill exported wool to Flanders and cloth to Italy.",
+        ),
+        # Moved, not exchanged: "time" goes after the figure.
+        (
+            "Quicksort takes O(n2) time in the worst case.",
+            "In the worst case, quicksort takes time O(n2).",
+        ),
+        (
+            "The GPU indexes replace the CPU indexes on a server with GPUs.",
+            "On a server with GPUs, the GPU indexes can replace the CPU indexes.",
         ),
         (
             "Faiss is a library that efficiently clusters dense vectors and searches them by "
