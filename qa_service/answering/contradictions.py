@@ -239,10 +239,12 @@ _JOINING = frozenset(("and", "or"))
 def inserted(claim: str, quote: str, unsaid: set[int]) -> tuple[str, str] | None:
     """Claim words (given by their offsets) wedged into a phrase the quote has whole: a modifier
     put before a head word that follows the same word in the quote ("the 96 steep steps" for
-    "the 96 steps", "rare books"), or an item joined to the end of the quote's last phrase
-    ("clean and insured." for "clean."). Returns what the quote says there and what the claim
-    says. Adverbs ("widely believed") and words before a function word ("costs fell by" for
-    "costs by") reword the sentence around them rather than add to a phrase."""
+    "the 96 steps", "rare books"), or an item joined to one the quote has, where the quote goes
+    straight on ("its minutes and its budget within a week" for "its minutes within a week",
+    "clean and insured." for "clean.", "sparse and dense vectors" for "dense vectors"). Returns
+    what the quote says there and what the claim says. Adverbs ("widely believed") and words
+    before a function word ("costs fell by" for "costs by") reword the sentence around them
+    rather than add to a phrase."""
     claim_words, quote_words = _words(claim), _words(quote)
     runs: list[list[_Word]] = []
     for word in claim_words:
@@ -255,26 +257,46 @@ def inserted(claim: str, quote: str, unsaid: set[int]) -> tuple[str, str] | None
     for run in runs:
         if any(w.lower.endswith("ly") for w in run):
             continue
-        left = run[0].position - 1
-        after = run[-1].position + 1
-        right = claim_words[after] if after < len(claim_words) else None
-        if right is None and left > 0 and claim_words[left].lower in _JOINING:
-            left -= 1  # an item joined to the end: "clean and insured."
-        elif right is None or not _content(right):
+        for left, right in _wedge_sides(claim_words, run):
+            before = claim_words[left]
+            after = claim_words[right] if right is not None else None
+            said = _adjacent(quote_words, before, after)
+            if said is not None:
+                end = after or run[-1]
+                return quote[said[0] : said[1]], claim[before.offset : end.offset + len(end.text)]
+    return None
+
+
+def _wedge_sides(words: list[_Word], run: list[_Word]) -> list[tuple[int, int | None]]:
+    """The claim words (positions; None past the end) that would stand side by side without the
+    run: around a modifier, or around an item and the joining word with it."""
+    start, after = run[0].position, run[-1].position + 1
+    sides: list[tuple[int, int | None]] = []
+    if start > 0 and after < len(words) and _content(words[after]):
+        sides.append((start - 1, after))  # "96 steep steps"
+    joining = start - 1
+    while (
+        joining > 0 and words[joining].lower in STOPWORDS and words[joining].lower not in _JOINING
+    ):
+        joining -= 1  # "minutes and its budget": back over "its" to "and"
+    if joining > 0 and words[joining].lower in _JOINING and start - joining <= 3:
+        sides.append((joining - 1, after if after < len(words) else None))
+    if start > 0 and after + 1 < len(words) and words[after].lower in _JOINING:
+        sides.append((start - 1, after + 1))  # "of sparse and dense vectors"
+    return sides
+
+
+def _adjacent(quote: list[_Word], before: _Word, after: _Word | None) -> tuple[int, int] | None:
+    """Where the quote has `before` followed straight by `after` (by its own end when `after`
+    is None): the span's offsets, else None."""
+    for i, word in enumerate(quote):
+        if not _same(before, word):
             continue
-        if left < 0:
-            continue
-        before = claim_words[left]
-        for i, word in enumerate(quote_words):
-            follows = quote_words[i + 1] if i + 1 < len(quote_words) else None
-            if not _same(before, word):
-                continue
-            if right is None and follows is None:
-                said = quote[word.offset : word.offset + len(word.text)]
-                return said, claim[before.offset : run[-1].offset + len(run[-1].text)]
-            if right is not None and follows is not None and _same(right, follows):
-                said = quote[word.offset : follows.offset + len(follows.text)]
-                return said, claim[before.offset : right.offset + len(right.text)]
+        follows = quote[i + 1] if i + 1 < len(quote) else None
+        if after is None and follows is None:
+            return word.offset, word.offset + len(word.text)
+        if after is not None and follows is not None and _same(after, follows):
+            return word.offset, follows.offset + len(follows.text)
     return None
 
 

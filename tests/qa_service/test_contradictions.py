@@ -267,6 +267,15 @@ def test_a_word_wedged_into_a_phrase_the_quote_has_whole_is_an_insertion() -> No
     lease = "The Tenant keeps the premises clean."
     claim = "The Tenant keeps the premises clean and insured."
     assert inserted(claim, lease, _offsets(claim, "insured")) == ("clean", "clean and insured")
+    minutes = "The committee publishes its minutes within a week."
+    claim = "The committee publishes its minutes and its budget within a week."
+    assert inserted(claim, minutes, _offsets(claim, "budget")) == (
+        "minutes within",
+        "minutes and its budget within",
+    )
+    faiss = "Faiss is a library for clustering of dense vectors."
+    claim = "Faiss is a library for clustering of sparse and dense vectors."
+    assert inserted(claim, faiss, _offsets(claim, "sparse")) == ("of dense", "of sparse and dense")
 
 
 @pytest.mark.parametrize(
