@@ -352,6 +352,15 @@ def other_units(a: str, b: str) -> bool:
     return first is not None and second is not None and first != second
 
 
+def other_compounds(a: str, b: str) -> bool:
+    """Whether two words are one compound head with two different modifiers ("one-line" and
+    "multi-line", "session-scoped" and "module-scoped"): two kinds of one thing, however close
+    a model places them."""
+    first, _, head = a.lower().rpartition("-")
+    second, _, other_head = b.lower().rpartition("-")
+    return bool(first and second and head == other_head and first != second)
+
+
 def _moved(word: _Word, claimed: list[_Word], said: list[_Word]) -> bool:
     """Whether the claim says the quote word as often as the quote does: moved, not replaced."""
     return sum(_same(c, word) for c in claimed) >= sum(_same(q, word) for q in said)

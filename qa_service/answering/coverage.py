@@ -22,7 +22,12 @@ import numpy.typing as npt
 from indexer.embedding import resolve_model_path
 from indexer.onnx_encoder import export_token_encoder, onnx_session
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering.contradictions import other_units, replaced, unmatched
+from qa_service.answering.contradictions import (
+    other_compounds,
+    other_units,
+    replaced,
+    unmatched,
+)
 from qa_service.answering.support_model import SupportModelError
 
 logger = logging.getLogger(__name__)
@@ -40,7 +45,9 @@ _CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
 # the bundled MiniLM, reading each word alone or in its sentence, places the two at least this
 # close ("bigger"/"larger" 0.94 alone, "obtain"/"get" 0.71), and a change when both fall below
 # ("integer"/"polynomial" 0.14 alone, "week"/"night" 0.20 alone and 0.40 in context,
-# "starch"/"glucose" 0.29 and 0.35). Only such a slot is judged so: a wider rewording reads each
+# "starch"/"glucose" 0.29 and 0.35). Two units ("week"/"day") or one compound head with two
+# modifiers ("one-line"/"multi-line" 0.75 alone, 0.94 in context) are a change whatever the
+# cosine. Only such a slot is judged so: a wider rewording reads each
 # claim word in context against the whole quote (COUNTERPART_COSINE).
 SYNONYM_COSINE = 0.55
 _CACHED_WORDS = 4096
@@ -123,8 +130,8 @@ class Coverage:
                 float(_state_at(claim_states, c) @ _state_at(quote_states, q))
                 for (_, c), (_, q) in pairs
             )
-            units = any(other_units(c, q) for (c, _), (q, _) in pairs)
-            if units or max(alone, near) < SYNONYM_COSINE:
+            kinds = any(other_units(c, q) or other_compounds(c, q) for (c, _), (q, _) in pairs)
+            if kinds or max(alone, near) < SYNONYM_COSINE:
                 said = " ".join(word for word, _ in slot.said)
                 claimed = " ".join(word for word, _ in slot.claimed)
                 return f"the quote says “{said}”, not “{claimed}”"

@@ -260,6 +260,17 @@ def test_the_default_judge_refuses_a_sentence_about_something_else(judge: Checks
             "Faiss is a library for efficient similarity search.",
             "the quote says “Faiss”, not “Annoy”",
         ),
+        # One compound head, another modifier: close in MiniLM's eyes, still another thing.
+        (
+            "The CLI prints multi-line messages.",
+            "The CLI prints one-line messages.",
+            "the quote says “one-line”, not “multi-line”",
+        ),
+        (
+            "The ferry takes cars on the two-lane deck.",
+            "The ferry takes cars on the single-lane deck.",
+            "the quote says “single-lane”, not “two-lane”",
+        ),
     ],
 )
 def test_a_word_put_in_the_place_of_another_is_a_change(
