@@ -362,19 +362,22 @@ def support(
         bool, typer.Option("--mistakes", help="Also list the default judge's wrong verdicts.")
     ] = False,
 ) -> None:
-    """Score the support judges on each labelled set: accuracy per kind and corpus, and speed."""
-    from qa_service.answering.judging import ChecksJudge, LexicalJudge, ModelJudge
+    """Score the support judges on each labelled set: accuracy per kind and corpus, and speed.
+    Each judge is built as the service builds it (`build_judge`), from the same settings."""
+    from qa_service.answering import build_judge
     from qa_service.answering.support_model import SupportModelError
     from qa_service.settings import Settings
 
     with _exit_on_eval_error():
         sets = {path: load_benchmark(path) for path in benchmark or [BENCHMARK, DEV, DEV3, HELDOUT]}
+        settings = Settings()
         try:
-            model = ModelJudge()
+            checks, model, lexical = (
+                build_judge(settings.model_copy(update={"support_judge": name}))
+                for name in ("checks", "model", "lexical")
+            )
         except SupportModelError as error:
             raise EvalError(str(error)) from error
-        checks = ChecksJudge()
-        lexical = LexicalJudge(Settings().support_threshold)
     for path, items in sets.items():
         reports = {
             "checks (default)": score_judge(checks, items),
