@@ -695,7 +695,8 @@ uppercase lowercase|encrypt decrypt|compress decompress|cheap expensive|cheaper 
 easy hard|easier harder|simple complex|simpler complex|safe unsafe|secure insecure
 present absent|always never|everywhere nowhere|start stop|started stopped|entry exit
 increasing decreasing|rising falling|ancient modern|winter summer|day night|light dark
-heavy light|wet dry|rich poor|high low|lowest highest"""
+heavy light|wet dry|rich poor|high low|lowest highest|all some|every some|all many|every many
+always sometimes|always often|never sometimes|none some"""
 _PREFIX = "non-"  # "non-commercial" is the opposite of "commercial"
 
 

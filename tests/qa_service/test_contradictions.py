@@ -112,6 +112,17 @@ BORDER = (
             "The software is free for non-commercial use.",
             "the quote says “non-commercial”, not “commercial”",
         ),
+        # A quantifier for a weaker one.
+        (
+            "All of the algorithms are implemented on the GPU.",
+            "Some of the most useful algorithms are implemented on the GPU.",
+            "the quote says “Some”, not “All”",
+        ),
+        (
+            "Every plot in the garden has a water tap.",
+            "Many plots in the garden have a water tap.",
+            "the quote says “Many”, not “Every”",
+        ),
         # A thing of the text put in another's place, the other still said elsewhere.
         (
             "The CPU implementation can accept input from either CPU or GPU memory.",
