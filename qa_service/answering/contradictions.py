@@ -205,6 +205,7 @@ def first_mismatch(claim: str, quote: str) -> str | None:
     return (
         _negation(claim, claim_words, quote, quote_words)
         or _contrasts(claim_words, quote_words)
+        or _opposite_nearer(claim, claim_words, quote, quote_words)
         or _roles(claim_words, quote_words)
         or _exchanged(claim, claim_words, quote, quote_words)
     )
@@ -728,6 +729,57 @@ def _contrasts(claim: list[_Word], quote: list[_Word]) -> str | None:
             ):
                 return f"the quote says “{said.text}”, not “{word.text}”"
     return None
+
+
+_FOLLOWING = 3  # the claim words after an opposite that say what it is said of
+
+
+def _opposite_nearer(
+    claim_text: str, claim: list[_Word], quote_text: str, quote: list[_Word]
+) -> str | None:
+    """A quote that holds both words of a pair of opposites, and says the other one of what the
+    claim says this one of: "open on public holidays" cited from "open on weekdays and closed
+    on public holidays". What a word is said of: the content words after it in its clause,
+    each found once in the quote, where the nearest of the two opposites before them decides."""
+    opposites = _opposites()
+    for word in claim:
+        said = [q for q in quote if q.stem == word.stem]
+        other = [q for q in quote if q.stem in opposites.get(word.stem, ())]
+        if not said or not other or any(c.stem in opposites[word.stem] for c in claim):
+            continue
+        following = [
+            w for w in claim[word.position + 1 :] if w.clause == word.clause and _content(w)
+        ][:_FOLLOWING]
+        for after in following:
+            found = [q for q in quote if _same(after, q)]
+            if len(found) != 1:
+                continue
+            before = [q for q in said + other if q.position < found[0].position]
+            nearest = max(before, key=lambda q: q.position, default=None)
+            if (
+                nearest is not None
+                and nearest in other
+                and _negated(claim, word) == _negated(quote, nearest)
+            ):
+                last, last_found = _last_said(following, quote, nearest)
+                return (
+                    f"the quote says “{quote_text[nearest.offset : last_found]}”, not "
+                    f"“{claim_text[word.offset : last]}”"
+                )
+            break
+    return None
+
+
+def _last_said(following: list[_Word], quote: list[_Word], start: _Word) -> tuple[int, int]:
+    """Where the claim words and their quote counterparts after `start` end, as long as each
+    is found once: for a reason that shows the whole phrase ("closed on public holidays")."""
+    last = (0, 0)
+    for word in following:
+        found = [q for q in quote if _same(word, q) and q.position > start.position]
+        if len(found) != 1:
+            break
+        last = (word.offset + len(word.text), found[0].offset + len(found[0].text))
+    return last
 
 
 def _opposite_said(words: list[_Word], quote: list[_Word]) -> bool:

@@ -112,6 +112,17 @@ BORDER = (
             "The software is free for non-commercial use.",
             "the quote says “non-commercial”, not “commercial”",
         ),
+        # The quote holds both opposites, and says the other one of the same thing.
+        (
+            "The pool is open on public holidays.",
+            "The pool is open from 9 to 5 on weekdays and closed on public holidays.",
+            "the quote says “closed on public holidays”, not “open on public holidays”",
+        ),
+        (
+            "Writes are allowed for guests.",
+            "Reads are allowed for every user, and writes are forbidden for guests.",
+            "the quote says “forbidden for guests”, not “allowed for guests”",
+        ),
         # A quantifier for a weaker one.
         (
             "All of the algorithms are implemented on the GPU.",
@@ -201,6 +212,11 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         (
             "The mill exported cloth to Italy and wool to Flanders.",
             "The mill exported wool to Flanders and cloth to Italy.",
+        ),
+        # Both opposites in the quote, each said of what the claim says it of.
+        (
+            "The pool is closed on public holidays.",
+            "The pool is open on weekdays and closed on public holidays.",
         ),
         # Moved, not exchanged: "time" goes after the figure.
         (
