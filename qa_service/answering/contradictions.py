@@ -972,12 +972,22 @@ def _exchanged(
     phrase that the quote has elsewhere, while the claim has the replaced phrase elsewhere:
     two things of the text trading their roles ("the CPU implementation can accept input from
     either CPU or GPU memory" for "the GPU implementation ..."; "EXPTIME is contained in P" for
-    "P is contained in EXPTIME"; "renamed ..., then written" for "written ..., then renamed").
-    A phrase merely moved to another place in the sentence is no replacement."""
+    "P is contained in EXPTIME"). Two phrases that trade places outright are a swap whatever
+    their kinds ("renamed ..., then written" for "written ..., then renamed"); the same thing
+    written otherwise ("$500" for "500 dollars") is no replacement, nor is a common word merely
+    moved to another place in the sentence."""
     matcher = SequenceMatcher(None, [_key(w) for w in claim], [_key(w) for w in quote], False)
     opcodes = matcher.get_opcodes()
     tags_claim = [tag for tag, i1, i2, _, _ in opcodes for _ in range(i1, i2)]
     tags_quote = [tag for tag, _, _, j1, j2 in opcodes for _ in range(j1, j2)]
+    replaced = [
+        (
+            [w for w in claim[i1:i2] if _anchor(w) and w.lower not in _RELATING],
+            [w for w in quote[j1:j2] if _anchor(w) and w.lower not in _RELATING],
+        )
+        for tag, i1, i2, j1, j2 in opcodes
+        if tag == "replace"
+    ]
     for at, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         framed = all(
             not 0 <= k < len(opcodes) or opcodes[k][0] == "equal" for k in (at - 1, at + 1)
@@ -988,23 +998,41 @@ def _exchanged(
         gone = [w for w in quote[j1:j2] if _anchor(w) and w.lower not in _RELATING]
         if not (0 < len(put) <= _ROLE_WORDS and 0 < len(gone) <= _ROLE_WORDS):
             continue
+        if _covers(put, gone) or _covers(gone, put):
+            continue  # the same thing written otherwise: "$500" for "500 ... dollars"
+        if any(
+            other and said and _covers(other, gone) and _covers(said, put)
+            for other, said in replaced
+            if other is not put
+        ):
+            return _exchange_reason(claim_text, put, quote_text, gone)
         if _role_kind(put) != _role_kind(gone):
             continue  # roles trade between things of one kind
         # Elsewhere, and there standing for something of the other text, not only moved there:
         # "takes time O(n2) for this case" claimed as "takes O(n2) time" moves "time".
+        moved = _role_kind(put)[0] == "word"  # names that move change roles: "Baghdad hosted"
         elsewhere_in_quote = [
-            q for q in quote[:j1] + quote[j2:] if tags_quote[q.position] != "insert"
+            q for q in quote[:j1] + quote[j2:] if not moved or tags_quote[q.position] != "insert"
         ]
         elsewhere_in_claim = [
-            c for c in claim[:i1] + claim[i2:] if tags_claim[c.position] != "delete"
+            c for c in claim[:i1] + claim[i2:] if not moved or tags_claim[c.position] != "delete"
         ]
         if all(any(_same(w, q) for q in elsewhere_in_quote) for w in put) and all(
             any(_same(w, c) for c in elsewhere_in_claim) for w in gone
         ):
-            said = quote_text[gone[0].offset : gone[-1].offset + len(gone[-1].text)]
-            claimed = claim_text[put[0].offset : put[-1].offset + len(put[-1].text)]
-            return f"the quote says “{said}” where the claim says “{claimed}”"
+            return _exchange_reason(claim_text, put, quote_text, gone)
     return None
+
+
+def _covers(words: list[_Word], others: list[_Word]) -> bool:
+    """Every word is one of the others, in another form or the same."""
+    return all(any(_same(w, o) for o in others) for w in words)
+
+
+def _exchange_reason(claim_text: str, put: list[_Word], quote_text: str, gone: list[_Word]) -> str:
+    said = quote_text[gone[0].offset : gone[-1].offset + len(gone[-1].text)]
+    claimed = claim_text[put[0].offset : put[-1].offset + len(put[-1].text)]
+    return f"the quote says “{said}” where the claim says “{claimed}”"
 
 
 def _role_kind(words: list[_Word]) -> tuple[str, str]:

@@ -123,6 +123,27 @@ BORDER = (
             "Reads are allowed for every user, and writes are forbidden for guests.",
             "the quote says “forbidden for guests”, not “allowed for guests”",
         ),
+        # A name moved into another's role, the other still named: "Baghdad hosted ... Egypt".
+        (
+            "In 1978, an Arab League summit in Egypt condemned and sidelined Baghdad for having "
+            "accepted the Camp David Accords.",
+            "In 1978, Baghdad hosted an Arab League summit that condemned and sidelined Egypt for "
+            "having accepted the Camp David Accords.",
+            "the quote says “Egypt” where the claim says “Baghdad”",
+        ),
+        (
+            "In 1901, a guild meeting in York condemned and expelled Leeds for having broken the "
+            "charter.",
+            "In 1901, Leeds hosted a guild meeting that condemned and expelled York for having "
+            "broken the charter.",
+            "the quote says “York” where the claim says “Leeds”",
+        ),
+        # Two words trading places outright, whatever their kinds.
+        (
+            "The file is renamed first: it is copied to a new folder, then written.",
+            "The file is written first: it is copied to a new folder, then renamed.",
+            "the quote says “written” where the claim says “renamed”",
+        ),
         # A quantifier for a weaker one.
         (
             "All of the algorithms are implemented on the GPU.",
@@ -217,6 +238,11 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         (
             "The pool is closed on public holidays.",
             "The pool is open on weekdays and closed on public holidays.",
+        ),
+        # The same figures, written otherwise and in another order.
+        (
+            "A backup is made nightly and retained for 30 days, after which it is removed.",
+            "Backups are taken every night and kept for thirty days before they are deleted.",
         ),
         # Moved, not exchanged: "time" goes after the figure.
         (
