@@ -1,7 +1,7 @@
 """(claim, quote) -> the first plain fact of the claim that its quote contradicts or lacks, if any.
 
-The support judge runs these cheap, deterministic checks first: a number, quantity, unit or month
-the quote does not state, a name the quote does not mention, a negation added or dropped (or a
+The support judge runs these cheap, deterministic checks first: a number, quantity, unit, month
+or season the quote does not state, a name the quote does not mention, a negation added or dropped (or a
 denial from a quote that denies nothing), a word traded for its opposite (or a quantifier for a
 weaker one), one of two opposites the quote holds both of said of what the quote says the other
 of ("open on public holidays" from "open on weekdays and closed on public holidays"), two roles
@@ -200,7 +200,7 @@ def is_verbatim(claim: str, quote: str) -> bool:
 def first_mismatch(claim: str, quote: str) -> str | None:
     """Why the quote does not support the claim, if a plain check can tell; otherwise None."""
     claim_words, quote_words = _words(claim), _words(quote)
-    for check in (_numbers, _units, _months, _names):
+    for check in (_numbers, _units, _months, _seasons, _names):
         reason = check(claim_words, quote_words)
         if reason is not None:
             return reason
@@ -524,6 +524,19 @@ def _months(claim: list[_Word], quote: list[_Word]) -> str | None:
             if quoted:
                 return f"the quote says {sorted(quoted)[0].title()}, not {word.text}"
             return f"the quote does not mention {word.text}"
+    return None
+
+
+# Not "fall": as often the verb.
+_SEASONS = frozenset(("spring", "summer", "autumn", "winter"))
+
+
+def _seasons(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """A season the quote does not give, where it gives another ("spring" for "autumn")."""
+    quoted = sorted({w.lower for w in quote if w.lower in _SEASONS})
+    for word in claim:
+        if word.lower in _SEASONS and quoted and word.lower not in quoted:
+            return f"the quote says {quoted[0]}, not {word.text}"
     return None
 
 

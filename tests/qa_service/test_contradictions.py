@@ -144,6 +144,17 @@ BORDER = (
             "The file is written first: it is copied to a new folder, then renamed.",
             "the quote says “written” where the claim says “renamed”",
         ),
+        # Another season.
+        (
+            "Its lamp was first lit in the spring of 1871.",
+            "The lighthouse was built in 1871, and its lamp was first lit in\nthe autumn of that year.",
+            "the quote says autumn, not spring",
+        ),
+        (
+            "The ferry runs twice a day in winter.",
+            "The ferry runs twice a day in summer and once a day otherwise.",
+            "the quote says summer, not winter",
+        ),
         # A quantifier for a weaker one.
         (
             "All of the algorithms are implemented on the GPU.",
