@@ -1,15 +1,16 @@
 """(claim, quote) -> the first plain fact of the claim that its quote contradicts or lacks, if any.
 
 The support judge runs these cheap, deterministic checks first: a number, quantity, unit, month
-or season the quote does not state, a name the quote does not mention, a negation added or dropped (or a
-denial from a quote that denies nothing), a word traded for its opposite (or a quantifier for a
-weaker one), one of two opposites the quote holds both of said of what the quote says the other
-of ("open on public holidays" from "open on weekdays and closed on public holidays"), two roles
-exchanged around the same word ("X leases it to Y" for "Y leases it to X"), and, the two texts
-aligned word by word, a thing of the quote put in the place of another that the quote still
-names elsewhere ("the CPU implementation" for "the GPU implementation ... CPU or GPU memory").
-Each failure comes back as a reason a user can read ("the quote says 1975, not 1976"). They are
-rules about English text (digits, capitals, negation words, word order), not about any corpus.
+or season the quote does not state, a name the quote does not mention, a negation added or
+dropped (or a denial from a quote that denies nothing), a word traded for its opposite (or a
+quantifier for a weaker one), one of two opposites the quote holds both of said of what the
+quote says the other of ("open on public holidays" from "open on weekdays and closed on public
+holidays"), two roles exchanged around the same word ("X leases it to Y" for "Y leases it to
+X"), and, the two texts aligned word by word, a thing of the quote put in the place of another
+that the quote still names elsewhere ("the CPU implementation" for "the GPU implementation ...
+CPU or GPU memory"). Each failure comes back as a reason a user can read ("the quote says 1975,
+not 1976"). They are rules about English text (digits, capitals, negation words, word order),
+not about any corpus.
 """
 
 from __future__ import annotations

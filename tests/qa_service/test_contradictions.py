@@ -147,7 +147,8 @@ BORDER = (
         # Another season.
         (
             "Its lamp was first lit in the spring of 1871.",
-            "The lighthouse was built in 1871, and its lamp was first lit in\nthe autumn of that year.",
+            "The lighthouse was built in 1871, and its lamp was first lit in\nthe autumn of "
+            "that year.",
             "the quote says autumn, not spring",
         ),
         (
