@@ -223,8 +223,10 @@ _LIGHT = frozenset(
 
 def unmatched(claim: str, quote: str) -> list[tuple[str, int]]:
     """The claim's content words (as written, with their offsets) that the quote does not
-    repeat as the same stem or name; figures are left to the checks above."""
+    repeat as the same stem or name, whole or as a part of a hyphenated word ("settings" is in
+    "pydantic-settings"); figures are left to the checks above."""
     quoted = _words(quote)
+    quoted += [part for w in quoted if "-" in w.text for part in _words(w.text.replace("-", " "))]
     return [
         (word.text, word.offset)
         for word in _words(claim)

@@ -288,6 +288,10 @@ def test_unmatched_words_are_the_claims_content_the_quote_does_not_repeat() -> N
     claim = "The Iraqi government signed the treaty in 1976 and pushed it aside."
     assert unmatched(claim, quote) == [("government", 10), ("pushed", 51)]
     assert unmatched("Iran signed it.", quote) == []
+    # A part of a hyphenated quote word is repeated.
+    assert unmatched("One settings class is read once.", "One pydantic-settings class.") == [
+        ("read", 23)
+    ]
     assert unmatched("", quote) == []
 
 
