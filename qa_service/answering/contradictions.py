@@ -3,14 +3,14 @@
 The support judge runs these cheap, deterministic checks first: a number, quantity, unit, month
 or season the quote does not state, a name the quote does not mention, a negation added or
 dropped (or a denial from a quote that denies nothing), a word traded for its opposite (or a
-quantifier for a weaker one), one of two opposites the quote holds both of said of what the
-quote says the other of ("open on public holidays" from "open on weekdays and closed on public
-holidays"), two roles exchanged around the same word ("X leases it to Y" for "Y leases it to
-X"), and, the two texts aligned word by word, a thing of the quote put in the place of another
-that the quote still names elsewhere ("the CPU implementation" for "the GPU implementation ...
-CPU or GPU memory"). Each failure comes back as a reason a user can read ("the quote says 1975,
-not 1976"). They are rules about English text (digits, capitals, negation words, word order),
-not about any corpus.
+quantifier for a weaker one), a superlative from a quote that ranks nothing, one of two
+opposites the quote holds both of said of what the quote says the other of ("open on public
+holidays" from "open on weekdays and closed on public holidays"), two roles exchanged around
+the same word ("X leases it to Y" for "Y leases it to X"), and, the two texts aligned word by
+word, a thing of the quote put in the place of another that the quote still names elsewhere
+("the CPU implementation" for "the GPU implementation ... CPU or GPU memory"). Each failure
+comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
+English text (digits, capitals, negation words, word order), not about any corpus.
 """
 
 from __future__ import annotations
@@ -209,6 +209,7 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         _negation(claim, claim_words, quote, quote_words)
         or _contrasts(claim_words, quote_words)
         or _opposite_nearer(claim, claim_words, quote, quote_words)
+        or _superlative(claim_words, quote_words)
         or _roles(claim_words, quote_words)
         or _exchanged(claim, claim_words, quote, quote_words)
     )
@@ -798,6 +799,24 @@ def _last_said(following: list[_Word], quote: list[_Word], start: _Word) -> tupl
             break
         last = (word.offset + len(word.text), found[0].offset + len(found[0].text))
     return last
+
+
+# Superlatives of general English: a claim that ranks first says more than a quote that does
+# not rank at all ("the largest investor" for "a major investor").
+_SUPERLATIVES = frozenset(
+    """largest biggest greatest highest lowest smallest fastest slowest best worst oldest newest
+    longest shortest strongest weakest cheapest richest poorest earliest latest""".split()  # noqa: SIM905
+)
+
+
+def _superlative(claim: list[_Word], quote: list[_Word]) -> str | None:
+    """A superlative the claim adds to a quote that ranks nothing ("worst-case", "maximum" and
+    "most" rank)."""
+    ranking = _SUPERLATIVES | {"most", "least", "maximum", "minimum", "top"}
+    if any(part in ranking for w in quote for part in w.lower.split("-")):
+        return None
+    word = next((w for w in claim if w.lower in _SUPERLATIVES), None)
+    return None if word is None else f"the claim says “{word.text}”, but the quote ranks nothing"
 
 
 def _opposite_said(words: list[_Word], quote: list[_Word]) -> bool:

@@ -156,6 +156,17 @@ BORDER = (
             "The ferry runs twice a day in summer and once a day otherwise.",
             "the quote says summer, not winter",
         ),
+        # A superlative from a quote that ranks nothing.
+        (
+            "QatarEnergy is the largest investor in Iraq's oil fields.",
+            "QatarEnergy is a major investor in Iraq's oil fields.",
+            "the claim says “largest”, but the quote ranks nothing",
+        ),
+        (
+            "The ferry is the fastest way to reach the island.",
+            "The ferry is a quick way to reach the island in summer.",
+            "the claim says “fastest”, but the quote ranks nothing",
+        ),
         # A quantifier for a weaker one.
         (
             "All of the algorithms are implemented on the GPU.",
@@ -251,6 +262,8 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
             "The pool is closed on public holidays.",
             "The pool is open on weekdays and closed on public holidays.",
         ),
+        # A superlative from a quote that ranks: "worst-case", "maximum".
+        ("The worst case is the largest time taken.", "The worst-case time is the maximum time."),
         # The same figures, written otherwise and in another order.
         (
             "A backup is made nightly and retained for 30 days, after which it is removed.",
