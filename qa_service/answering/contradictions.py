@@ -8,7 +8,9 @@ opposites the quote holds both of said of what the quote says the other of ("ope
 holidays" from "open on weekdays and closed on public holidays"), two roles exchanged around
 the same word ("X leases it to Y" for "Y leases it to X"), and, the two texts aligned word by
 word, a thing of the quote put in the place of another that the quote still names elsewhere
-("the CPU implementation" for "the GPU implementation ... CPU or GPU memory"). Each failure
+("the CPU implementation" for "the GPU implementation ... CPU or GPU memory"), "after" for
+"before" with the same thing after it, and a condition turned round ("A when B" for "B when
+A"). Each failure
 comes back as a reason a user can read ("the quote says 1975, not 1976"). They are rules about
 English text (digits, capitals, negation words, word order), not about any corpus.
 """
@@ -210,6 +212,8 @@ def first_mismatch(claim: str, quote: str) -> str | None:
         or _contrasts(claim_words, quote_words)
         or _opposite_nearer(claim, claim_words, quote, quote_words)
         or _superlative(claim_words, quote_words)
+        or _converse(claim, claim_words, quote, quote_words)
+        or _turned_condition(quote, claim_words, quote_words)
         or _roles(claim_words, quote_words)
         or _exchanged(claim, claim_words, quote, quote_words)
     )
@@ -819,6 +823,75 @@ def _superlative(claim: list[_Word], quote: list[_Word]) -> str | None:
     return None if word is None else f"the claim says “{word.text}”, but the quote ranks nothing"
 
 
+# Words that order two things: "X before Y" is "Y after X", so trading one for the other is a
+# rewording when the two sides trade too, and a contradiction when they stay.
+_CONVERSES = {"before": "after", "after": "before"}
+
+
+def _converse(
+    claim_text: str, claim: list[_Word], quote_text: str, quote: list[_Word]
+) -> str | None:
+    """ "after you spread the jam" for "before you spread the jam": the same thing after the
+    other ordering word."""
+    for word in claim:
+        other = _CONVERSES.get(word.lower)
+        if other is None or any(q.lower == word.lower for q in quote):
+            continue
+        following = next((w for w in claim[word.position + 1 :] if _content(w)), None)
+        for said in (q for q in quote if q.lower == other):
+            next_said = next((q for q in quote[said.position + 1 :] if _content(q)), None)
+            if following is not None and next_said is not None and _same(following, next_said):
+                end = next_said.offset + len(next_said.text)
+                claimed_end = following.offset + len(following.text)
+                return (
+                    f"the quote says “{quote_text[said.offset : end]}”, not "
+                    f"“{claim_text[word.offset : claimed_end]}”"
+                )
+    return None
+
+
+# Words that join a condition, a time or a cause to what it governs: "A when B" is not "B when A".
+_CONDITIONS = frozenset("when whenever if unless because once until".split())  # noqa: SIM905
+
+
+def _turned_condition(quote_text: str, claim: list[_Word], quote: list[_Word]) -> str | None:
+    """The quote's two sides of "when" (or "if", "because", ...) trade places in the claim: "the
+    server restarts when the cache is cleared" for "the cache is cleared when the server
+    restarts"."""
+    for cue in _CONDITIONS:
+        in_claim = [w for w in claim if w.lower == cue]
+        in_quote = [w for w in quote if w.lower == cue]
+        if len(in_claim) != 1 or len(in_quote) != 1:
+            continue
+        if any(_after_comma(words, w) for words, w in ((claim, in_claim[0]), (quote, in_quote[0]))):
+            continue  # ", when the light became automatic": at the same time, either way round
+        left, right = _sides(claim, in_claim[0])
+        said_left, said_right = _sides(quote, in_quote[0])
+        if not (left and right and said_left and said_right):
+            continue
+        if _mostly(left, said_right) and _mostly(right, said_left) and not _mostly(left, said_left):
+            end = said_right[-1].offset + len(said_right[-1].text)
+            said = quote_text[said_left[0].offset : end]
+            return f"the quote says “{said}”, not the other way round"
+    return None
+
+
+def _after_comma(words: list[_Word], word: _Word) -> bool:
+    return word.position > 0 and words[word.position - 1].clause != word.clause
+
+
+def _sides(words: list[_Word], cue: _Word) -> tuple[list[_Word], list[_Word]]:
+    """The content words of the cue's clause-mates before and after it, within its sentence."""
+    before = [w for w in words[: cue.position] if _content(w) and w.clause >= cue.clause - 1]
+    after = [w for w in words[cue.position + 1 :] if _content(w) and w.clause == cue.clause]
+    return before, after
+
+
+def _mostly(words: list[_Word], others: list[_Word]) -> bool:
+    """Most of the words are among the others."""
+    return sum(any(_same(w, o) for o in others) for w in words) * 2 > len(words)
+
+
 def _opposite_said(words: list[_Word], quote: list[_Word]) -> bool:
     """Whether the quote says the opposite of one of the words."""
     opposites = _opposites()
@@ -919,8 +992,12 @@ def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
     other stood, between the same neighbours, so moving a date or a place to the other end of the
     sentence is no swap. The words between them are written alike on both sides: "search" for
     "searches" may be a noun for a verb, which turns a sentence round as the passive does ("X
-    was signed by Y" for "Y signed X").
+    was signed by Y" for "Y signed X"), and so does "after" for "before".
     """
+    if any(
+        w.lower in _CONVERSES and _CONVERSES[w.lower] in {q.lower for q in quote} for w in claim
+    ):
+        return None  # "Y after X" for "X before Y" trades the sides as it should
     chunks = _chunks(_aligned(claim, quote))
     order = sorted(range(len(chunks)), key=lambda i: chunks[i][0][1].position)
     place = {chunk: at for at, chunk in enumerate(order)}  # chunk -> its place in the quote

@@ -167,6 +167,28 @@ BORDER = (
             "The ferry is a quick way to reach the island in summer.",
             "the claim says “fastest”, but the quote ranks nothing",
         ),
+        # The same thing after the other ordering word.
+        (
+            "Let the sponge cool after you spread the jam.",
+            "Bake for 12 minutes, then let the sponge cool before you spread the jam.",
+            "the quote says “before you spread”, not “after you spread”",
+        ),
+        (
+            "Applicants may submit the form after the deadline.",
+            "Applicants must submit the form before the deadline.",
+            "the quote says “before the deadline”, not “after the deadline”",
+        ),
+        # A condition and what it governs, the other way round.
+        (
+            "The server restarts when the cache is cleared.",
+            "The cache is cleared when the server restarts.",
+            "the quote says “cache is cleared when the server restarts”, not the other way round",
+        ),
+        (
+            "The lamp is lit if the fog horn sounds.",
+            "The fog horn sounds if the lamp is lit.",
+            "the quote says “fog horn sounds if the lamp is lit”, not the other way round",
+        ),
         # A quantifier for a weaker one.
         (
             "All of the algorithms are implemented on the GPU.",
@@ -264,6 +286,16 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
         ),
         # A superlative from a quote that ranks: "worst-case", "maximum".
         ("The worst case is the largest time taken.", "The worst-case time is the maximum time."),
+        # The condition moved to the front, or a time said either way round after a comma.
+        (
+            "When the server restarts, the cache is cleared.",
+            "The cache is cleared when the server restarts.",
+        ),
+        (
+            "The light became automatic in 1964, when the keeper left.",
+            "The keeper left in 1964, when the light became automatic.",
+        ),
+        ("Spread the jam after the sponge cools.", "The sponge cools before the jam is spread."),
         # The same figures, written otherwise and in another order.
         (
             "A backup is made nightly and retained for 30 days, after which it is removed.",
