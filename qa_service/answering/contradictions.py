@@ -720,7 +720,7 @@ easy hard|easier harder|simple complex|simpler complex|safe unsafe|secure insecu
 present absent|always never|everywhere nowhere|start stop|started stopped|entry exit
 increasing decreasing|rising falling|ancient modern|winter summer|day night|light dark
 heavy light|wet dry|rich poor|high low|lowest highest|all some|every some|all many|every many
-always sometimes|always often|never sometimes|none some"""
+always sometimes|always often|never sometimes|none some|all most|every most|all half|most half"""
 _PREFIX = "non-"  # "non-commercial" is the opposite of "commercial"
 
 

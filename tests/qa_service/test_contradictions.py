@@ -191,6 +191,11 @@ BORDER = (
         ),
         # A quantifier for a weaker one.
         (
+            "All members voted for the change.",
+            "Most members voted for the change.",
+            "the quote says “Most”, not “All”",
+        ),
+        (
             "All of the algorithms are implemented on the GPU.",
             "Some of the most useful algorithms are implemented on the GPU.",
             "the quote says “Some”, not “All”",
