@@ -850,6 +850,30 @@ def _converse(
     return None
 
 
+# Verbs that say one relation from its two ends: "X lends Y to Z" is "Z borrows Y from X".
+_CONVERSE_VERBS = (
+    "lend borrow|give receive|send receive|sell buy|precede follow|teach learn|own belong"
+)
+
+
+@lru_cache
+def _converse_stems() -> dict[str, frozenset[str]]:
+    pairs: dict[str, set[str]] = {}
+    for pair in [*_CONVERSE_VERBS.split("|"), *(f"{a} {b}" for a, b in _CONVERSES.items())]:
+        a, b = _stemmer().stemWords(pair.split())
+        pairs.setdefault(a, set()).add(b)
+        pairs.setdefault(b, set()).add(a)
+    return {stem: frozenset(others) for stem, others in pairs.items()}
+
+
+def _converse_said(claim: list[_Word], quote: list[_Word]) -> bool:
+    """Whether the claim says with one word of a converse pair what the quote says with the
+    other ("after" for "before", "borrow" for "lend"): its two sides rightly trade places."""
+    converses = _converse_stems()
+    quoted = {q.stem for q in quote}
+    return any(w.stem not in quoted and quoted & converses.get(w.stem, frozenset()) for w in claim)
+
+
 # Words that join a condition, a time or a cause to what it governs: "A when B" is not "B when A".
 _CONDITIONS = frozenset("when whenever if unless because once until".split())  # noqa: SIM905
 
@@ -994,9 +1018,7 @@ def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
     "searches" may be a noun for a verb, which turns a sentence round as the passive does ("X
     was signed by Y" for "Y signed X"), and so does "after" for "before".
     """
-    if any(
-        w.lower in _CONVERSES and _CONVERSES[w.lower] in {q.lower for q in quote} for w in claim
-    ):
+    if _converse_said(claim, quote):
         return None  # "Y after X" for "X before Y" trades the sides as it should
     chunks = _chunks(_aligned(claim, quote))
     order = sorted(range(len(chunks)), key=lambda i: chunks[i][0][1].position)

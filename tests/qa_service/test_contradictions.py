@@ -301,6 +301,11 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
             "The keeper left in 1964, when the light became automatic.",
         ),
         ("Spread the jam after the sponge cools.", "The sponge cools before the jam is spread."),
+        # A converse verb trades the sides as it should.
+        (
+            "The library lends books to residents and to students.",
+            "Residents and students can borrow books from the library.",
+        ),
         # The same figures, written otherwise and in another order.
         (
             "A backup is made nightly and retained for 30 days, after which it is removed.",
