@@ -1009,6 +1009,13 @@ def _chunks(pairs: list[tuple[_Word, _Word]]) -> list[list[tuple[_Word, _Word]]]
     return chunks
 
 
+# A swap is two pieces trading places within a frame that stays: with three aligned pieces or
+# fewer, two of them on either side of a third, the whole sentence is turned round, as a
+# paraphrase does ("you do not need to restart the server after an update" for "an update takes
+# effect without a server restart").
+_FRAMED_CHUNKS = 4
+
+
 def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
     """Two pieces of the quote that trade places in the claim around the same words: "the
     emirate would lease the island to Iraq" claimed as "Iraq would lease the island to the
@@ -1021,6 +1028,8 @@ def _roles(claim: list[_Word], quote: list[_Word]) -> str | None:
     if _converse_said(claim, quote):
         return None  # "Y after X" for "X before Y" trades the sides as it should
     chunks = _chunks(_aligned(claim, quote))
+    if len(chunks) < _FRAMED_CHUNKS:
+        return None  # "restart ... server ... update" for "update ... server restart": reworded
     order = sorted(range(len(chunks)), key=lambda i: chunks[i][0][1].position)
     place = {chunk: at for at, chunk in enumerate(order)}  # chunk -> its place in the quote
 

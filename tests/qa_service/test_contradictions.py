@@ -78,10 +78,15 @@ BORDER = (
             "the claim says “not travel”, but the quote denies nothing",
         ),
         (
+            "Under the plan, the council would lease the hall to the club.",
+            "Under the plan, the club would lease the hall to the council, which owns it.",
+            "the quote says “club … lease hall to … council”, not “council … lease hall to … club”",
+        ),
+        # Three pieces only: the alignment names the swap.
+        (
             "Damascus kept its embassy in Baghdad.",
             "Baghdad kept its embassy in Damascus.",
-            "the quote says “Baghdad … kept embassy … Damascus”, not “Damascus … kept embassy … "
-            "Baghdad”",
+            "the quote says “Baghdad” where the claim says “Damascus”",
         ),
         (
             "The problem of multiplying two integers can be reduced to the problem of squaring "
@@ -301,6 +306,15 @@ def test_a_plain_contradiction_is_named(claim: str, quote: str, reason: str) -> 
             "The keeper left in 1964, when the light became automatic.",
         ),
         ("Spread the jam after the sponge cools.", "The sponge cools before the jam is spread."),
+        # Three pieces turned round, no frame left: a paraphrase.
+        (
+            "You do not need to restart the server after an update.",
+            "An update takes effect without a server restart.",
+        ),
+        (
+            "Nothing is written to disk until you call save().",
+            "Calling save() is what writes to disk; before that, nothing is written.",
+        ),
         # A converse verb trades the sides as it should.
         (
             "The library lends books to residents and to students.",
