@@ -62,7 +62,8 @@ _OPPOSITES = {
     "increased": "decreased",
     "major": "minor",
 }
-_OPPOSITES |= {b: a for a, b in list(_OPPOSITES.items()) if b not in _OPPOSITES}
+for _word, _opposite in list(_OPPOSITES.items()):
+    _OPPOSITES.setdefault(_opposite, _word)  # "smallest" -> "largest", the first it opposes
 _QUALIFIER = re.compile(r"\b(?:" + "|".join(sorted(_OPPOSITES, key=len, reverse=True)) + r")\b")
 # The auxiliary a negation follows ("What did not ...", "Which is not ..."): the first one.
 _AUXILIARY = re.compile(
