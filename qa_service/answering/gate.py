@@ -177,7 +177,7 @@ class PresuppositionGate:
     ) -> Reading:
         bm25 = corpus.bm25
         weights = {t: bm25.idf(t) for t in set(question.terms)}
-        total = sum(weights.values()) or 1.0
+        total = math.fsum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
         evidence = max(
             (c.evidence for c in candidates if c.relevance >= best * self._typed_focus and c.typed),
@@ -187,7 +187,7 @@ class PresuppositionGate:
         # answer asked for ("Between 1980 and 1988, ... But two years later, ..."), then the
         # more relevant sentence's.
         windows = [(self._window(c.sentence, corpus), c) for c in candidates]
-        carried = [sum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
+        carried = [math.fsum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
         most = max(carried)
         answer_type = expected_answer_type(question.text)
         typed, _, window, centre = max(
@@ -212,8 +212,8 @@ class PresuppositionGate:
         features = {
             "evidence": evidence,
             "similarity": similarity,
-            "coverage": sum(weights[t] for t in weights.keys() & found) / total,
-            "unknown": sum(w for t, w in weights.items() if not bm25.knows(t)) / total,
+            "coverage": math.fsum(weights[t] for t in weights.keys() & found) / total,
+            "unknown": math.fsum(w for t, w in weights.items() if not bm25.knows(t)) / total,
             "untyped": float(
                 evidence == 0.0 and any(not c.typed for c in candidates) and not typed
             ),
