@@ -72,8 +72,9 @@ OFF_TOPIC = 40
 # at 0.5 the gate abstains on squad-complexity's unanswerable questions more (0.200 -> 0.245)
 # but on shipped's less (0.133 -> 0.067) with more false abstention (0.021 -> 0.050), and
 # apache-license's false abstention doubles (0.045 -> 0.091); at 0.1 and 0.25 shipped falls to
-# 0.067 and apache-license to 0.333. The generated near misses are unlike the gold ones of the human-written corpora, so
-# the fit leaves them out until a feature tells them apart (`--near-miss-weight` to try again).
+# 0.067 and apache-license to 0.333. The generated near misses are unlike the gold ones of the
+# human-written corpora, so the fit leaves them out until a feature tells them apart
+# (`--near-miss-weight` to try again).
 NEAR_MISS_WEIGHT = 0.0
 TOPIC_FALSE = 0.01  # the share of answerable questions the off-topic regression may decline
 
