@@ -6,7 +6,8 @@ its support judge, and the short answer, timed one by one on the same questions.
 Every question is first retrieved (not timed), then each stage runs on its context; the answer
 cache plays no part. `scoring` is `SentenceScorer.candidates` alone, which the gate and the
 answerer share (the answerer reuses the gate's); `overhead` is gate + draft and judge + short
-answer, the answer stage of /ask.
+answer, the answer stage of /ask. `slot check` is what the gate's changed-slot feature adds
+(the gate on already scored sentences, with the token encoder minus without it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from eval.metrics.latency import percentile
 from eval.runner import request_for
 from qa_service.answering import ground
 from qa_service.answering.evidence import ScoringParams, SentenceScorer
+from qa_service.answering.gate import PresuppositionGate
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
 
@@ -40,19 +42,28 @@ def main() -> None:
     roles = service.roles
     items = load_eval_set(get_corpus(args.corpus).gold).items[: args.questions]
     stages: dict[str, list[float]] = {
-        k: [] for k in ("scoring", "gate", "draft+judge", "short", "overhead")
+        k: [] for k in ("scoring", "gate", "slot check", "draft+judge", "short", "overhead")
     }
     # A scorer of its own, so that timing it leaves the service's shared scorings alone.
-    scorer = SentenceScorer(service.index, ScoringParams.from_settings(settings))
+    scorer = SentenceScorer(ScoringParams.from_settings(settings))
+    gate = roles.gate
+    assert isinstance(gate, PresuppositionGate)
+    with_slots = gate.with_scorer(scorer)
+    stems_only = PresuppositionGate(scorer, roles.gate_setup.model, settings.answer_typed_focus)
     for item in items:
         context, retrieval = service.answer_context(request_for(item))
         started = time.perf_counter()
-        scorer.candidates(context.query, context.hits)
+        scorer.candidates(context.query, context.hits, context.corpus)
         stages["scoring"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with_slots.decide(context)
+        slots = time.perf_counter()
+        stems_only.decide(context)
+        stages["slot check"].append((slots - started) - (time.perf_counter() - slots))
         started = time.perf_counter()
         roles.gate.decide(context)
         gated = time.perf_counter()
-        answer = ground(roles.answerer.draft(context), service.index.documents, roles.judge)
+        answer = ground(roles.answerer.draft(context), context.corpus.documents, roles.judge)
         judged = time.perf_counter()
         service.short_answer(retrieval.question.text, answer.citations)
         done = time.perf_counter()

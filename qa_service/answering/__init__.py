@@ -6,12 +6,14 @@ into the answer that leaves the service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.artifact import EmbeddingInfo
 from indexer.embedding import Vectors
 from qa_service.answering.calibration import GateSetup, gate_setup, load_table
+from qa_service.answering.coverage import Coverage, TokenEncoder
 from qa_service.answering.evidence import ScoringParams, SentenceScorer
 from qa_service.answering.extractive import AnswerParams, ExtractiveAnswerer
 from qa_service.answering.gate import PresuppositionGate
@@ -45,7 +47,10 @@ from qa_service.answering.roles import (
     Verdict,
 )
 from qa_service.answering.shortanswer import Span, short_answer
+from qa_service.answering.support_model import SupportModelError
 from qa_service.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ABSTENTION",
@@ -96,7 +101,9 @@ def build_roles(
     setup = gate_setup(
         embedding.files_sha256, embedding.name, settings.gate_threshold, load_table()
     )
-    gate = PresuppositionGate(scorer, setup.model, settings.answer_typed_focus)
+    gate = PresuppositionGate(
+        scorer, setup.model, settings.answer_typed_focus, gate_coverage(settings)
+    )
     extractive = ExtractiveAnswerer(scorer, AnswerParams.from_settings(settings))
     judge = build_judge(settings)
     if settings.answerer == "extractive":
@@ -107,6 +114,16 @@ def build_roles(
         settings.llm_api_key.get_secret_value(),
     )
     return Roles(gate, generative, judge, setup, extractive if settings.llm_fallback else None)
+
+
+def gate_coverage(settings: Settings) -> Coverage | None:
+    """The token encoder the gate reads question words in context with; None, with a warning,
+    where it cannot be exported (no PyTorch and nothing cached): the gate then reads stems."""
+    try:
+        return Coverage(TokenEncoder(settings.encoder_cache_dir))
+    except SupportModelError as error:
+        logger.warning("the evidence gate reads stems only: %s", error)
+        return None
 
 
 def build_judge(settings: Settings) -> SupportJudge:

@@ -7,6 +7,7 @@ it, and whether it holds the kind of answer asked for (a number, a date).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -103,14 +104,18 @@ class SentenceScorer:
         sentences = corpus.sentences
         similarity = np.asarray(corpus.sentence_vectors[rows] @ question.vector[0])
         bm25 = corpus.bm25
+        # Sums over sets of terms are math.fsum: exact whatever the order, which string hashing
+        # changes from one process to the next, so that ties break the same way every run.
         # Terms no chunk contains cannot match any sentence: leaving them out keeps the
         # ranking comparable between questions with and without such words. But a name the
         # corpus has never seen ("the capital of Brazil") weakens the evidence for any answer.
         weights = {t: bm25.idf(t) for t in set(question.terms) if bm25.knows(t)}
-        total = sum(weights.values()) or 1.0
+        total = math.fsum(weights.values()) or 1.0
         names = name_terms(question.text)
         unknown = {t for t in question.terms if not bm25.knows(t)}
-        missing = sum(bm25.idf(t) * (1.0 if t in names else UNKNOWN_WORD_WEIGHT) for t in unknown)
+        missing = math.fsum(
+            bm25.idf(t) * (1.0 if t in names else UNKNOWN_WORD_WEIGHT) for t in unknown
+        )
         discount = total / (total + missing)
         answer_type = expected_answer_type(question.text)
         p = self._params
@@ -123,9 +128,9 @@ class SentenceScorer:
                 sentence.section,
             ):
                 before = None
-            own = sum(weights[t] for t in weights.keys() & set(sentence.terms)) / total
+            own = math.fsum(weights[t] for t in weights.keys() & set(sentence.terms)) / total
             window_terms = set(sentence.terms) | set(before.terms if before else ())
-            window = sum(weights[t] for t in weights.keys() & window_terms) / total
+            window = math.fsum(weights[t] for t in weights.keys() & window_terms) / total
             overlap = (1 - p.context_weight) * own + p.context_weight * window
             typed = self._holds(answer_type, sentence)
             bonus = p.type_bonus if answer_type and typed else 0.0

@@ -7,8 +7,10 @@ weighted by idf; words of the question the corpus has never seen; negation or a 
 ("least", "first") that the window does not repeat; whether the kind of answer asked for (a
 quantity, a date, a name) is there; the rarest question term, a number or a name the window
 lacks, and the question's neighbouring terms it does not keep together (a near miss swaps one
-word of a phrase); how close the closest sentence is to the question (cosine); and the
-sentence scorer's own evidence. Two logistic regressions (off topic? near miss?) turn these
+word of a phrase); whether the question puts a word of another meaning in the slot of a
+window sentence's own ("concrete" where it says "abstract": the support judge's token states);
+how close the closest sentence is to the question (cosine); and the sentence scorer's own
+evidence. Two logistic regressions (off topic? near miss?) turn these
 into one score (higher is more answerable), calibrated for the embedding model
 (`calibration.py`).
 """
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, terms
 from indexer.chunking import Sentence
 from indexer.store import CorpusView
+from qa_service.answering.coverage import Coverage
 from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
 from qa_service.answering.shortanswer import short_answer
@@ -54,6 +58,7 @@ FEATURES = (
     "name_missing",  # 1 when a name of the question that the corpus has is not there
     "no_short",  # 1 when a fact question gets no short answer of its kind from the window
     "pairs",  # share of the question's neighbouring terms that are neighbours in the window too
+    "changed",  # 1 when the question puts a word of another meaning in a window sentence's slot
 )
 # How many lacking terms "lacking_count" tells apart: three or more read the same.
 LACKING_CAP = 3
@@ -132,10 +137,24 @@ class Window:
 
 
 class PresuppositionGate:
-    def __init__(self, scorer: SentenceScorer, model: GateModel, typed_focus: float) -> None:
+    def __init__(
+        self,
+        scorer: SentenceScorer,
+        model: GateModel,
+        typed_focus: float,
+        coverage: Coverage | None = None,
+    ) -> None:
         self._scorer = scorer
         self._model = model
         self._typed_focus = typed_focus
+        # The support judge's reading of words in context, for `changed_slot` (none: no slot
+        # is judged). Its caches are not thread-safe.
+        self._coverage = coverage
+        self._coverage_lock = threading.Lock()
+
+    def with_scorer(self, scorer: SentenceScorer) -> PresuppositionGate:
+        """The same gate reading another scorer's sentences (the fit's masked passages)."""
+        return PresuppositionGate(scorer, self._model, self._typed_focus, self._coverage)
 
     def decide(self, context: AnswerContext) -> GateDecision:
         reading = self.read(context)
@@ -158,7 +177,7 @@ class PresuppositionGate:
     ) -> Reading:
         bm25 = corpus.bm25
         weights = {t: bm25.idf(t) for t in set(question.terms)}
-        total = sum(weights.values()) or 1.0
+        total = math.fsum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
         evidence = max(
             (c.evidence for c in candidates if c.relevance >= best * self._typed_focus and c.typed),
@@ -168,7 +187,7 @@ class PresuppositionGate:
         # answer asked for ("Between 1980 and 1988, ... But two years later, ..."), then the
         # more relevant sentence's.
         windows = [(self._window(c.sentence, corpus), c) for c in candidates]
-        carried = [sum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
+        carried = [math.fsum(weights[t] for t in weights.keys() & w.terms) for w, _ in windows]
         most = max(carried)
         answer_type = expected_answer_type(question.text)
         typed, _, window, centre = max(
@@ -193,8 +212,8 @@ class PresuppositionGate:
         features = {
             "evidence": evidence,
             "similarity": similarity,
-            "coverage": sum(weights[t] for t in weights.keys() & found) / total,
-            "unknown": sum(w for t, w in weights.items() if not bm25.knows(t)) / total,
+            "coverage": math.fsum(weights[t] for t in weights.keys() & found) / total,
+            "unknown": math.fsum(w for t, w in weights.items() if not bm25.knows(t)) / total,
             "untyped": float(
                 evidence == 0.0 and any(not c.typed for c in candidates) and not typed
             ),
@@ -213,6 +232,8 @@ class PresuppositionGate:
             "no_short": float(self._no_short_answer(question.text, window)),
             "pairs": _pairs_kept(question.terms, window),
         }
+        with self._coverage_lock:
+            features["changed"] = float(changed_slot(self._coverage, question.text, window))
         return Reading(
             features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
         )
@@ -250,3 +271,15 @@ class PresuppositionGate:
             if stemmed and stemmed[0] in lacking[:3] and word not in words:
                 words.append(word)
         return [f"“{w}”" for w in words]
+
+
+def changed_slot(coverage: Coverage | None, question: str, window: Window) -> bool:
+    """Whether the question puts a word of another meaning where a sentence of the window has
+    its own, between the same words ("the concrete question to be solved" where the window says
+    "the abstract question to be solved"): the support judge's slot check (`coverage.py`), which
+    reads the two words with the bundled MiniLM only when such a slot exists. A paraphrase
+    rewords with near-synonyms; a SQuAD 2.0-style near miss swaps in an antonym or another
+    thing. Without the token encoder, no slot is judged."""
+    if coverage is None:
+        return False
+    return any(coverage.changed(question, s.text) is not None for s in window.sentences)

@@ -21,7 +21,7 @@ from qa_service.answering.calibration import (
     gate_setup,
     load_table,
 )
-from qa_service.answering.evidence import Candidate, SentenceScorer
+from qa_service.answering.evidence import Candidate, ScoringParams, SentenceScorer
 from qa_service.answering.gate import (
     FEATURES,
     TOPIC_FEATURES,
@@ -134,6 +134,31 @@ def test_a_word_swapped_in_a_phrase_breaks_its_pairs(squad_service: QAService) -
     twin = _reading(squad_service, "What unit is measured to determine circuit complexity?")
     assert near_miss["pairs"] < twin["pairs"]
     assert set(near_miss) == set(twin) == set(FEATURES)
+
+
+CONCRETE = "What term refers to the concrete question to be solved?"
+ABSTRACT = "What term refers to the abstract question to be solved?"
+
+
+def test_a_word_of_another_meaning_in_a_sentence_slot_is_read(squad_service: QAService) -> None:
+    # SQuAD 2.0's near miss: "the concrete question" where the article says "the abstract
+    # question"; its twin asks what the article says.
+    assert _reading(squad_service, CONCRETE)["changed"] == 1.0
+    assert _reading(squad_service, ABSTRACT)["changed"] == 0.0
+    scores = {}
+    for question in (CONCRETE, ABSTRACT):
+        context, _ = squad_service.answer_context(AskRequest(question=question))
+        scores[question] = squad_service.roles.gate.decide(context).score
+    assert scores[CONCRETE] < scores[ABSTRACT]
+
+
+def test_without_the_token_encoder_no_slot_is_judged(squad_service: QAService) -> None:
+    context, _ = squad_service.answer_context(AskRequest(question=CONCRETE))
+    scorer = SentenceScorer(ScoringParams.from_settings(squad_service.settings))
+    neutral = Logistic({}, 0.0)
+    stems_only = PresuppositionGate(scorer, GateModel(neutral, neutral, 0.5), 0.0)
+    reading = stems_only.read(context)
+    assert reading is not None and reading.features["changed"] == 0.0
 
 
 def test_a_number_or_name_the_passages_lack_is_read(service: QAService) -> None:
