@@ -101,11 +101,10 @@ def build_roles(
     setup = gate_setup(
         embedding.files_sha256, embedding.name, settings.gate_threshold, load_table()
     )
-    gate = PresuppositionGate(
-        scorer, setup.model, settings.answer_typed_focus, gate_coverage(settings)
-    )
+    coverage = token_coverage(settings)  # one token encoder for the gate and the judge
+    gate = PresuppositionGate(scorer, setup.model, settings.answer_typed_focus, coverage)
     extractive = ExtractiveAnswerer(scorer, AnswerParams.from_settings(settings))
-    judge = build_judge(settings)
+    judge = build_judge(settings, coverage)
     if settings.answerer == "extractive":
         return Roles(gate, extractive, judge, setup)
     generative = GenerativeAnswerer(
@@ -116,9 +115,10 @@ def build_roles(
     return Roles(gate, generative, judge, setup, extractive if settings.llm_fallback else None)
 
 
-def gate_coverage(settings: Settings) -> Coverage | None:
-    """The token encoder the gate reads question words in context with; None, with a warning,
-    where it cannot be exported (no PyTorch and nothing cached): the gate then reads stems."""
+def token_coverage(settings: Settings) -> Coverage | None:
+    """The token encoder that the gate reads question words with and the checks judge reads
+    claims with; None, with a warning, where it cannot be exported (no PyTorch and nothing
+    cached): the gate then reads stems, and the checks judge fails to load, saying why."""
     try:
         return Coverage(TokenEncoder(settings.encoder_cache_dir))
     except SupportModelError as error:
@@ -126,10 +126,11 @@ def gate_coverage(settings: Settings) -> Coverage | None:
         return None
 
 
-def build_judge(settings: Settings) -> SupportJudge:
-    """The support judge the settings name (the model loads here, once)."""
+def build_judge(settings: Settings, coverage: Coverage | None = None) -> SupportJudge:
+    """The support judge the settings name (the model loads here, once); the checks judge
+    reads claims with `coverage` when given (the gate's), else with a token encoder of its own."""
     if settings.support_judge == "lexical":
         return LexicalJudge(settings.support_threshold)
     if settings.support_judge == "model":
         return ModelJudge()
-    return ChecksJudge(settings.encoder_cache_dir)
+    return ChecksJudge(coverage or Coverage(TokenEncoder(settings.encoder_cache_dir)))

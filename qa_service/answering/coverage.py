@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ class Coverage:
         self._encoder = encoder
         self._quotes: OrderedDict[str, list[WordState]] = OrderedDict()
         self._alone: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()  # the gate and the judge read it from request threads
 
     def changed(self, claim: str, quote: str) -> str | None:
         """Why the claim is not the quote's statement with a word or two reworded: it puts other
@@ -139,13 +141,17 @@ class Coverage:
 
     def _word_alone(self, word: str) -> npt.NDArray[np.float32]:
         key = word.lower()
-        if key not in self._alone:
-            states = self._encoder.words(key)
-            self._alone[key] = states[0].vector if states else np.zeros(1, dtype=np.float32)
+        with self._lock:
+            if key in self._alone:
+                self._alone.move_to_end(key)
+                return self._alone[key]
+        states = self._encoder.words(key)
+        vector = states[0].vector if states else np.zeros(1, dtype=np.float32)
+        with self._lock:
+            self._alone[key] = vector
             if len(self._alone) > _CACHED_WORDS:
                 self._alone.popitem(last=False)
-        self._alone.move_to_end(key)
-        return self._alone[key]
+        return vector
 
     def unsaid(self, claim: str, quote: str) -> list[str]:
         """The claim's content words (as written, in order) that the quote has no counterpart
@@ -170,13 +176,15 @@ class Coverage:
         return unsaid
 
     def _quote_states(self, quote: str) -> list[WordState]:
-        if quote in self._quotes:
-            self._quotes.move_to_end(quote)
-            return self._quotes[quote]
+        with self._lock:
+            if quote in self._quotes:
+                self._quotes.move_to_end(quote)
+                return self._quotes[quote]
         states = self._encoder.words(quote)
-        self._quotes[quote] = states
-        if len(self._quotes) > _CACHED_QUOTES:
-            self._quotes.popitem(last=False)
+        with self._lock:
+            self._quotes[quote] = states
+            if len(self._quotes) > _CACHED_QUOTES:
+                self._quotes.popitem(last=False)
         return states
 
 

@@ -73,8 +73,10 @@ ADDED_SHARE = 0.5
 
 
 class ChecksJudge:
-    def __init__(self, cache_dir: Path = ENCODER_CACHE) -> None:
-        self._coverage = Coverage(TokenEncoder(cache_dir))
+    def __init__(self, coverage: Coverage | None = None) -> None:
+        """`coverage`: the token encoder's reading, shared with the evidence gate; by default
+        one of its own, exported under var/encoders."""
+        self._coverage = coverage or Coverage(TokenEncoder(ENCODER_CACHE))
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         return [
