@@ -8,7 +8,8 @@ Layout (created by the versioned `MIGRATIONS`, recorded in `schema_migrations`):
                     numbers its rows (chunk and sentence row = key << ROW_BITS | ordinal)
     chunks          text, offsets, term count, vector (HNSW, inner product)
     chunk_terms     BM25 postings: term, chunk row, term frequency, chunk length
-    term_df         document frequency of every term (BM25's idf)
+    term_df         document frequency of every term (BM25's idf), and the largest tf and
+                    smallest chunk length it was ever written with (bounds for pruning)
     sentences       text, offsets, terms, vector
 
 Every read goes to the database (nothing is cached in the process), so a document written
@@ -137,6 +138,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX sentences_doc_key ON sentences (doc_key);
         """,
     ),
+    (
+        2,
+        "per-term bounds of BM25's tf factor, for pruned lexical search",
+        """
+        ALTER TABLE term_df ADD COLUMN max_tf int, ADD COLUMN min_length int;
+        UPDATE term_df d SET max_tf = s.max_tf, min_length = s.min_length
+        FROM (
+            SELECT term, max(tf) AS max_tf, min(length) AS min_length
+            FROM chunk_terms GROUP BY term
+        ) AS s
+        WHERE s.term = d.term;
+        """,
+    ),
 )
 
 # In the order of the fields of Chunk and Sentence.
@@ -150,14 +164,15 @@ _SENTENCE_COLUMNS = (
 )
 # BM25's contribution of one posting `t` of a question term `r` (with its idf), as bm25s adds it.
 _CONTRIBUTION = (
-    f"(r.idf * t.tf / (t.tf + {K1} * (1 - {B} + {B} * t.length / m.mean_length)))::float4"
+    f"(r.idf * t.tf / (t.tf + {K1} * (1 - {B} + {B} * t.length::float8 / m.mean_length)))::float4"
 )
 _TERMS = """
     m AS (
         SELECT chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS mean_length
         FROM corpus_meta WHERE id = 1
     ), w AS (
-        SELECT q.i, q.term, d.df, ln(1 + (m.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+        SELECT q.i, q.term, d.df, d.max_tf, d.min_length,
+            ln(1 + (m.n - d.df + 0.5) / (d.df + 0.5)) AS idf
         FROM unnest(%(terms)s::text[]) WITH ORDINALITY AS q (term, i)
         JOIN term_df d ON d.term = q.term CROSS JOIN m
     )"""
@@ -170,22 +185,29 @@ LEXICAL_EXHAUSTIVE = f"""
     GROUP BY t.row_id ORDER BY score DESC, t.row_id LIMIT %(k)s
 """
 # The same top k, without reading the common terms' postings (MaxScore pruning). A term adds
-# less than its idf to any chunk (tf / (tf + k1 (1 - b + b len / mean)) < 1), so:
+# at most `most` to any chunk: its idf times the tf factor tf / (tf + k1 (1 - b + b len / mean))
+# at the largest tf and smallest length it was written with (kept in term_df, never lowered, so
+# still bounds after deletes; the mean is today's). So:
 #   1. `seeded`: the postings of the rarest terms, until they hold k postings, give k chunks
 #      whose score is at least `theta` (the k-th best of their partial scores);
-#   2. the commonest terms whose idfs add up to less than theta are "non-essential": a chunk
+#   2. the terms of least `most` that add up to less than theta are "non-essential": a chunk
 #      with none of the other terms scores below theta and cannot be in the top k;
 #   3. `partial`: the essential terms' postings summed; a chunk whose partial score plus the
-#      non-essential idfs stays below theta cannot be in the top k either;
+#      non-essential bounds stays below theta cannot be in the top k either;
 #   4. the survivors get the non-essential terms' contributions by index lookups (term, row).
 # theta is lowered by 1e-5 so that float4 rounding never prunes a chunk of the top k. idf is
 # read from term_df with each question, so it stays exact after any incremental write.
 _LEXICAL = f"""
-    WITH {_TERMS}, r AS MATERIALIZED (
+    WITH {_TERMS}, most AS (
+        SELECT w.*, coalesce(w.idf * w.max_tf / (w.max_tf
+            + {K1} * (1 - {B} + {B} * w.min_length::float8 / m.mean_length)), w.idf) AS most
+        FROM w CROSS JOIN m
+    ), r AS MATERIALIZED (
         SELECT term, idf,
-            sum(df) OVER (ORDER BY idf DESC, i ROWS UNBOUNDED PRECEDING) - df AS rarer_postings,
-            sum(idf) OVER (ORDER BY idf, i ROWS UNBOUNDED PRECEDING) AS bound
-        FROM w
+            sum(df::float8) OVER (ORDER BY idf DESC, i ROWS UNBOUNDED PRECEDING) - df
+                AS rarer_postings,
+            sum(most) OVER (ORDER BY most, i ROWS UNBOUNDED PRECEDING) AS bound
+        FROM most
     ), seeded AS (
         SELECT sum({_CONTRIBUTION}) AS score
         FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m
@@ -642,7 +664,11 @@ class PostgresStore:
                         )
                     )
             frequencies = Counter(term for term, _, _, _ in postings)
-            self._count_terms(connection, frequencies, +1)
+            bounds: dict[str, tuple[int, int]] = {}
+            for term, _, tf, length in postings:
+                most_tf, least_length = bounds.get(term, (tf, length))
+                bounds[term] = (max(most_tf, tf), min(least_length, length))
+            self._count_terms(connection, frequencies, +1, bounds)
             connection.execute(
                 "UPDATE corpus_meta SET chunks = chunks + %s, total_length = total_length + %s, "
                 "version = version + 1",
@@ -708,18 +734,25 @@ class PostgresStore:
 
     @staticmethod
     def _count_terms(
-        connection: psycopg.Connection[Any], frequencies: Counter[str], sign: int
+        connection: psycopg.Connection[Any],
+        frequencies: Counter[str],
+        sign: int,
+        bounds: Mapping[str, tuple[int, int]] | None = None,
     ) -> None:
-        """Add (or take away) document frequencies, in term order so that concurrent writers
-        lock the same rows in the same order."""
+        """Add (or take away) document frequencies, and widen the terms' (max tf, min length)
+        by `bounds`, in term order so that concurrent writers lock rows in the same order."""
         if not frequencies:
             return
         terms = sorted(frequencies)
         counts = [sign * frequencies[t] for t in terms]
+        widen = [bounds.get(t, (None, None)) if bounds else (None, None) for t in terms]
         connection.execute(
-            "INSERT INTO term_df (term, df) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
-            "ORDER BY 1 ON CONFLICT (term) DO UPDATE SET df = term_df.df + EXCLUDED.df",
-            (terms, counts),
+            "INSERT INTO term_df (term, df, max_tf, min_length) "
+            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::int[], %s::int[]) ORDER BY 1 "
+            "ON CONFLICT (term) DO UPDATE SET df = term_df.df + EXCLUDED.df, "
+            "max_tf = greatest(term_df.max_tf, EXCLUDED.max_tf), "
+            "min_length = least(term_df.min_length, EXCLUDED.min_length)",
+            (terms, counts, [w[0] for w in widen], [w[1] for w in widen]),
         )
         if sign < 0:
             connection.execute("DELETE FROM term_df WHERE term = ANY(%s) AND df <= 0", (terms,))

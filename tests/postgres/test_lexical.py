@@ -12,7 +12,13 @@ from pydantic import SecretStr
 from corpus import Document, Section
 from indexer.chunking import Chunk, Sentence
 from indexer.lexical import Bm25Index
-from indexer.postgres import LEXICAL_EXHAUSTIVE, ROW_BITS, IndexedDocument, PostgresStore
+from indexer.postgres import (
+    LEXICAL_EXHAUSTIVE,
+    MIGRATIONS,
+    ROW_BITS,
+    IndexedDocument,
+    PostgresStore,
+)
 from indexer.settings import IndexSettings
 from indexer.store import top_scores
 from tests.postgres.conftest import Database
@@ -146,4 +152,18 @@ def test_the_pruned_search_is_exact_before_and_after_incremental_writes(
     for i in range(30, 34):
         stored[f"doc-{i:02d}"] = _document(f"doc-{i:02d}", rng)
         store.upsert_document(stored[f"doc-{i:02d}"])
+    _check(store, stored, queries)
+    # A database of schema 1 gets the bounds from its postings (migration 2): tight ones, and
+    # the search stays exact with them.
+    bounds = "SELECT term, max_tf, min_length FROM term_df ORDER BY term"
+    with store._connection() as connection:
+        widened = connection.execute(bounds).fetchall()
+        connection.execute("UPDATE term_df SET max_tf = NULL, min_length = NULL")
+        connection.execute(MIGRATIONS[1][2].split(";")[1])
+        backfilled = connection.execute(bounds).fetchall()
+    assert len(backfilled) == len(widened)
+    for (term, most, least), (_, wide_most, wide_least) in zip(backfilled, widened, strict=True):
+        assert most is not None and least is not None, term
+        assert most <= wide_most and least >= wide_least, term
+    assert backfilled != widened  # the deleted documents had widened some
     _check(store, stored, queries)
