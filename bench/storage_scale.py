@@ -127,15 +127,8 @@ def documents(chunk_vectors: np.ndarray, terms: list[list[str]]) -> Iterator[Ind
             for c in chunks
         ]
         vectors = chunk_vectors[begin : begin + CHUNKS_PER_DOCUMENT]
-        yield IndexedDocument(
-            document=document,
-            identity="bench",
-            chunks=chunks,
-            sentences=sentences,
-            chunk_vectors=vectors,
-            sentence_vectors=vectors,
-            chunk_terms=terms[begin : begin + CHUNKS_PER_DOCUMENT],
-        )
+        chunk_terms = terms[begin : begin + CHUNKS_PER_DOCUMENT]
+        yield IndexedDocument(document, "bench", chunks, sentences, vectors, vectors, chunk_terms)
 
 
 def percentiles(search: Callable[[int], Any], n: int) -> tuple[float, float]:

@@ -42,35 +42,28 @@ def _document(doc_id: str, rng: np.random.Generator) -> IndexedDocument:
     document = Document(
         id=doc_id, title=doc_id, kind="text", source=doc_id, text=text, sections=(section,)
     )
-    chunks, sentences, offset = [], [], 0
-    for row, chunk_text in enumerate(texts):
-        end = offset + len(chunk_text)
-        chunks.append(
-            Chunk(
-                row=row,
-                id=f"{doc_id}:{row}",
-                doc_id=doc_id,
-                section="Body",
-                start=offset,
-                end=end,
-                text=chunk_text,
-                tokens=len(terms[row]),
-                sentence_rows=(row, row + 1),
-            )
-        )
+    sentences, offset = [], 0
+    for row, (chunk_text, chunk_terms) in enumerate(zip(texts, terms, strict=True)):
+        span = {"start": offset, "end": offset + len(chunk_text), "text": chunk_text}
         sentences.append(
             Sentence(
                 row=row,
                 doc_id=doc_id,
                 section="Body",
-                start=offset,
-                end=end,
-                text=chunk_text,
-                terms=tuple(terms[row]),
-                tokens=len(terms[row]),
+                terms=tuple(chunk_terms),
+                tokens=len(chunk_terms),
+                **span,
             )
         )
-        offset = end + 1
+        offset += len(chunk_text) + 1
+    chunks = [  # one sentence each
+        Chunk(
+            id=f"{doc_id}:{s.row}",
+            sentence_rows=(s.row, s.row + 1),
+            **s.model_dump(exclude={"terms"}),
+        )
+        for s in sentences
+    ]
     vectors = rng.normal(size=(CHUNKS_PER_DOCUMENT, DIMENSION)).astype(np.float32)
     return IndexedDocument(document, "test", chunks, sentences, vectors, vectors, terms)
 
