@@ -194,7 +194,9 @@ LEXICAL_EXHAUSTIVE = f"""
 #      with none of the other terms scores below theta and cannot be in the top k;
 #   3. `partial`: the essential terms' postings summed; a chunk whose partial score plus the
 #      non-essential bounds stays below theta cannot be in the top k either;
-#   4. the survivors get the non-essential terms' contributions by index lookups (term, row).
+#   4. the survivors get the non-essential terms' contributions: by index lookups (term, row)
+#      when there are few of them, else by reading those terms' postings (when the rarest
+#      terms are too common to set a useful theta, this costs what the exhaustive sum does).
 # theta is lowered by 1e-5 so that float4 rounding never prunes a chunk of the top k. idf is
 # read from term_df with each question, so it stays exact after any incremental write.
 _LEXICAL = f"""
@@ -203,7 +205,7 @@ _LEXICAL = f"""
             + {K1} * (1 - {B} + {B} * w.min_length::float8 / m.mean_length)), w.idf) AS most
         FROM w CROSS JOIN m
     ), r AS MATERIALIZED (
-        SELECT term, idf,
+        SELECT term, idf, df,
             sum(df::float8) OVER (ORDER BY idf DESC, i ROWS UNBOUNDED PRECEDING) - df
                 AS rarer_postings,
             sum(most) OVER (ORDER BY most, i ROWS UNBOUNDED PRECEDING) AS bound
@@ -216,20 +218,37 @@ _LEXICAL = f"""
         SELECT CASE WHEN count(*) = %(k)s THEN min(score) * (1 - 1e-5) ELSE 0 END AS theta
         FROM seeded
     ), common AS (
-        SELECT coalesce(max(r.bound) FILTER (WHERE r.bound < h.theta), 0) AS bound
+        SELECT coalesce(max(r.bound) FILTER (WHERE r.bound < h.theta), 0) AS bound,
+            count(*) FILTER (WHERE r.bound < h.theta) AS terms,
+            coalesce(sum(r.df) FILTER (WHERE r.bound < h.theta), 0) AS postings
         FROM r CROSS JOIN threshold h
     ), partial AS (
         SELECT t.row_id, sum({_CONTRIBUTION}) AS score
         FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m CROSS JOIN threshold h
         WHERE r.bound >= h.theta GROUP BY t.row_id
+    ), survivors AS MATERIALIZED (
+        SELECT p.row_id, p.score FROM partial p CROSS JOIN threshold h CROSS JOIN common c
+        WHERE p.score + c.bound >= h.theta
+    ), lookups AS (
+        SELECT (SELECT count(*) FROM survivors) * c.terms * 4 <= c.postings AS cheaper
+        FROM common c
+    ), scored AS (
+        SELECT s.row_id, (s.score + coalesce((
+            SELECT sum({_CONTRIBUTION}) FROM r JOIN chunk_terms t
+                ON t.term = r.term AND t.row_id = s.row_id CROSS JOIN m
+            WHERE r.bound < h.theta), 0))::float4 AS score
+        FROM survivors s CROSS JOIN threshold h
+        WHERE (SELECT cheaper FROM lookups)
+        UNION ALL
+        SELECT s.row_id, (s.score + coalesce(n.score, 0))::float4
+        FROM survivors s LEFT JOIN (
+            SELECT t.row_id, sum({_CONTRIBUTION}) AS score
+            FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m CROSS JOIN threshold h
+            WHERE r.bound < h.theta GROUP BY t.row_id
+        ) AS n ON n.row_id = s.row_id
+        WHERE NOT (SELECT cheaper FROM lookups)
     )
-    SELECT p.row_id, (p.score + coalesce((
-        SELECT sum({_CONTRIBUTION}) FROM r JOIN chunk_terms t
-            ON t.term = r.term AND t.row_id = p.row_id CROSS JOIN m
-        WHERE r.bound < h.theta), 0))::float4 AS score
-    FROM partial p CROSS JOIN threshold h CROSS JOIN common c
-    WHERE p.score + c.bound >= h.theta
-    ORDER BY score DESC, p.row_id LIMIT %(k)s
+    SELECT row_id, score FROM scored ORDER BY score DESC, row_id LIMIT %(k)s
 """
 
 
