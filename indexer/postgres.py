@@ -14,7 +14,8 @@ Layout (created by the versioned `MIGRATIONS`, recorded in `schema_migrations`):
 
 Every read goes to the database (nothing is cached in the process), so a document written
 through one replica is answered by every other at once. BM25 is computed in SQL with the
-formula and parameters of the index directory's `bm25s` (Lucene variant, k1 1.5, b 0.75).
+formula and parameters of the index directory's `bm25s` (Lucene variant, k1 1.5, b 0.75),
+pruned so that common terms' postings are not read in full (`_LEXICAL`: the same top k).
 Writes are one transaction per document (`upsert_document`, `delete_document`); vectors are
 computed by the indexer, never by the database.
 """
