@@ -2,6 +2,7 @@
 
     python bench/storage_scale.py [--sizes 10000 100000] [--database-url postgresql://...]
                                   [--graph-max-chunks 200000]
+                                  [--backends directory postgresql postings]
 
 Synthetic corpora, said plainly: vectors are random unit vectors in 384 dimensions drawn
 around 1,024 random centres (so that neighbourhoods exist, as with text embeddings), not real
@@ -17,7 +18,9 @@ of a million vectors takes hours on this machine): dense search is then exact (F
 a sequential scan in PostgreSQL, timed over fewer queries) and the graph's build time is to be
 extrapolated from the smaller sizes. BM25 in PostgreSQL is timed twice: the pruned search the
 service runs, and the exhaustive sum over every posting (`LEXICAL_EXHAUSTIVE`, what it ran
-before) for comparison.
+before) for comparison. The `postings` backend times BM25 alone: the postings, term
+statistics and counts `upsert_document` would write, copied in with one `COPY` (no chunks,
+sentences or vectors), for sizes whose full load would take hours here.
 
 PostgreSQL is loaded through `PostgresStore.upsert_document` (one transaction per document)
 with the HNSW index dropped, then the index is built in one statement, as docs/postgres.md
