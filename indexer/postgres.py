@@ -178,7 +178,8 @@ _TERMS = """
         JOIN term_df d ON d.term = q.term CROSS JOIN m
     )"""
 # The reference: every posting of every question term summed. Exact, but a common term's
-# posting list is most of the corpus (78 ms p50 at 100,000 chunks): tests and the bench only.
+# posting list is most of the corpus (11x the pruned query's p50 at 100,000 chunks in
+# bench/storage_scale.py): tests and the bench only.
 LEXICAL_EXHAUSTIVE = f"""
     WITH {_TERMS}
     SELECT t.row_id, sum({_CONTRIBUTION})::float4 AS score
@@ -230,7 +231,7 @@ _LEXICAL = f"""
     ), survivors AS MATERIALIZED (
         SELECT p.row_id, p.score FROM partial p CROSS JOIN threshold h CROSS JOIN common c
         WHERE p.score + c.bound >= h.theta
-    ), lookups AS (
+    ), lookups AS (  -- a lookup costs about as much as reading four postings in order
         SELECT (SELECT count(*) FROM survivors) * c.terms * 4 <= c.postings AS cheaper
         FROM common c
     ), scored AS (
