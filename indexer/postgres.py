@@ -8,12 +8,14 @@ Layout (created by the versioned `MIGRATIONS`, recorded in `schema_migrations`):
                     numbers its rows (chunk and sentence row = key << ROW_BITS | ordinal)
     chunks          text, offsets, term count, vector (HNSW, inner product)
     chunk_terms     BM25 postings: term, chunk row, term frequency, chunk length
-    term_df         document frequency of every term (BM25's idf)
+    term_df         document frequency of every term (BM25's idf), and the largest tf and
+                    smallest chunk length it was ever written with (bounds for pruning)
     sentences       text, offsets, terms, vector
 
 Every read goes to the database (nothing is cached in the process), so a document written
 through one replica is answered by every other at once. BM25 is computed in SQL with the
-formula and parameters of the index directory's `bm25s` (Lucene variant, k1 1.5, b 0.75).
+formula and parameters of the index directory's `bm25s` (Lucene variant, k1 1.5, b 0.75),
+pruned so that common terms' postings are not read in full (`_LEXICAL`: the same top k).
 Writes are one transaction per document (`upsert_document`, `delete_document`); vectors are
 computed by the indexer, never by the database.
 """
@@ -52,6 +54,7 @@ from indexer.settings import EncoderKind, IndexSettings
 from indexer.store import CorpusView, Ranking, StoreUnavailableError
 
 __all__ = [
+    "LEXICAL_EXHAUSTIVE",
     "MIGRATIONS",
     "ROW_BITS",
     "CorpusMeta",
@@ -136,6 +139,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX sentences_doc_key ON sentences (doc_key);
         """,
     ),
+    (
+        2,
+        "per-term bounds of BM25's tf factor, for pruned lexical search",
+        """
+        ALTER TABLE term_df ADD COLUMN max_tf int, ADD COLUMN min_length int;
+        UPDATE term_df d SET max_tf = s.max_tf, min_length = s.min_length
+        FROM (
+            SELECT term, max(tf) AS max_tf, min(length) AS min_length
+            FROM chunk_terms GROUP BY term
+        ) AS s
+        WHERE s.term = d.term;
+        """,
+    ),
 )
 
 # In the order of the fields of Chunk and Sentence.
@@ -147,18 +163,94 @@ _SENTENCE_COLUMNS = (
     "row_id, (SELECT d.id FROM documents d WHERE d.key = s.doc_key), section, start_offset, "
     "end_offset, text, terms, tokens"
 )
-_LEXICAL = f"""
-    WITH m AS (
+# BM25's contribution of one posting `t` of a question term `r` (with its idf), as bm25s adds it.
+_CONTRIBUTION = (
+    f"(r.idf * t.tf / (t.tf + {K1} * (1 - {B} + {B} * t.length::float8 / m.mean_length)))::float4"
+)
+_TERMS = """
+    m AS (
         SELECT chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS mean_length
         FROM corpus_meta WHERE id = 1
     ), w AS (
-        SELECT q.term, ln(1 + (m.n - d.df + 0.5) / (d.df + 0.5)) AS idf
-        FROM unnest(%s::text[]) AS q (term) JOIN term_df d ON d.term = q.term CROSS JOIN m
+        SELECT q.i, q.term, d.df, d.max_tf, d.min_length,
+            ln(1 + (m.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+        FROM unnest(%(terms)s::text[]) WITH ORDINALITY AS q (term, i)
+        JOIN term_df d ON d.term = q.term CROSS JOIN m
+    )"""
+# The reference: every posting of every question term summed. Exact, but a common term's
+# posting list is most of the corpus (11x the pruned query's p50 at 100,000 chunks in
+# bench/storage_scale.py): tests and the bench only.
+LEXICAL_EXHAUSTIVE = f"""
+    WITH {_TERMS}
+    SELECT t.row_id, sum({_CONTRIBUTION})::float4 AS score
+    FROM w AS r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m
+    GROUP BY t.row_id ORDER BY score DESC, t.row_id LIMIT %(k)s
+"""
+# The same top k, without reading the common terms' postings (MaxScore pruning). A term adds
+# at most `most` to any chunk: its idf times the tf factor tf / (tf + k1 (1 - b + b len / mean))
+# at the largest tf and smallest length it was written with (kept in term_df, never lowered, so
+# still bounds after deletes; the mean is today's). So:
+#   1. `seeded`: the postings of the rarest terms, until they hold k postings, give k chunks
+#      whose score is at least `theta` (the k-th best of their partial scores);
+#   2. the terms of least `most` that add up to less than theta are "non-essential": a chunk
+#      with none of the other terms scores below theta and cannot be in the top k;
+#   3. `partial`: the essential terms' postings summed; a chunk whose partial score plus the
+#      non-essential bounds stays below theta cannot be in the top k either;
+#   4. the survivors get the non-essential terms' contributions: by index lookups (term, row)
+#      when there are few of them, else by reading those terms' postings (when the rarest
+#      terms are too common to set a useful theta, this costs what the exhaustive sum does).
+# theta is lowered by 1e-5 so that float4 rounding never prunes a chunk of the top k. idf is
+# read from term_df with each question, so it stays exact after any incremental write.
+_LEXICAL = f"""
+    WITH {_TERMS}, most AS (
+        SELECT w.*, coalesce(w.idf * w.max_tf / (w.max_tf
+            + {K1} * (1 - {B} + {B} * w.min_length::float8 / m.mean_length)), w.idf) AS most
+        FROM w CROSS JOIN m
+    ), r AS MATERIALIZED (
+        SELECT term, idf, df,
+            sum(df::float8) OVER (ORDER BY idf DESC, i ROWS UNBOUNDED PRECEDING) - df
+                AS rarer_postings,
+            sum(most) OVER (ORDER BY most, i ROWS UNBOUNDED PRECEDING) AS bound
+        FROM most
+    ), seeded AS (
+        SELECT sum({_CONTRIBUTION}) AS score
+        FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m
+        WHERE r.rarer_postings < %(k)s GROUP BY t.row_id ORDER BY score DESC LIMIT %(k)s
+    ), threshold AS (
+        SELECT CASE WHEN count(*) = %(k)s THEN min(score) * (1 - 1e-5) ELSE 0 END AS theta
+        FROM seeded
+    ), common AS (
+        SELECT coalesce(max(r.bound) FILTER (WHERE r.bound < h.theta), 0) AS bound,
+            count(*) FILTER (WHERE r.bound < h.theta) AS terms,
+            coalesce(sum(r.df) FILTER (WHERE r.bound < h.theta), 0) AS postings
+        FROM r CROSS JOIN threshold h
+    ), partial AS (
+        SELECT t.row_id, sum({_CONTRIBUTION}) AS score
+        FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m CROSS JOIN threshold h
+        WHERE r.bound >= h.theta GROUP BY t.row_id
+    ), survivors AS MATERIALIZED (
+        SELECT p.row_id, p.score FROM partial p CROSS JOIN threshold h CROSS JOIN common c
+        WHERE p.score + c.bound >= h.theta
+    ), lookups AS (  -- a lookup costs about as much as reading four postings in order
+        SELECT (SELECT count(*) FROM survivors) * c.terms * 4 <= c.postings AS cheaper
+        FROM common c
+    ), scored AS (
+        SELECT s.row_id, (s.score + coalesce((
+            SELECT sum({_CONTRIBUTION}) FROM r JOIN chunk_terms t
+                ON t.term = r.term AND t.row_id = s.row_id CROSS JOIN m
+            WHERE r.bound < h.theta), 0))::float4 AS score
+        FROM survivors s CROSS JOIN threshold h
+        WHERE (SELECT cheaper FROM lookups)
+        UNION ALL
+        SELECT s.row_id, (s.score + coalesce(n.score, 0))::float4
+        FROM survivors s LEFT JOIN (
+            SELECT t.row_id, sum({_CONTRIBUTION}) AS score
+            FROM r JOIN chunk_terms t ON t.term = r.term CROSS JOIN m CROSS JOIN threshold h
+            WHERE r.bound < h.theta GROUP BY t.row_id
+        ) AS n ON n.row_id = s.row_id
+        WHERE NOT (SELECT cheaper FROM lookups)
     )
-    SELECT t.row_id, sum((w.idf * t.tf
-        / (t.tf + {K1} * (1 - {B} + {B} * t.length / m.mean_length)))::float4)::float4 AS score
-    FROM w JOIN chunk_terms t ON t.term = w.term CROSS JOIN m
-    GROUP BY t.row_id ORDER BY score DESC, t.row_id LIMIT %s
+    SELECT row_id, score FROM scored ORDER BY score DESC, row_id LIMIT %(k)s
 """
 
 
@@ -424,7 +516,7 @@ class PostgresStore:
         if not terms:
             return _ranking([])
         with self._connection() as connection:
-            rows = connection.execute(_LEXICAL, (terms, k)).fetchall()
+            rows = connection.execute(_LEXICAL, {"terms": terms, "k": k}).fetchall()
         return _ranking([row for row in rows if row[1] > 0])
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
@@ -593,7 +685,11 @@ class PostgresStore:
                         )
                     )
             frequencies = Counter(term for term, _, _, _ in postings)
-            self._count_terms(connection, frequencies, +1)
+            bounds: dict[str, tuple[int, int]] = {}
+            for term, _, tf, length in postings:
+                most_tf, least_length = bounds.get(term, (tf, length))
+                bounds[term] = (max(most_tf, tf), min(least_length, length))
+            self._count_terms(connection, frequencies, +1, bounds)
             connection.execute(
                 "UPDATE corpus_meta SET chunks = chunks + %s, total_length = total_length + %s, "
                 "version = version + 1",
@@ -659,18 +755,25 @@ class PostgresStore:
 
     @staticmethod
     def _count_terms(
-        connection: psycopg.Connection[Any], frequencies: Counter[str], sign: int
+        connection: psycopg.Connection[Any],
+        frequencies: Counter[str],
+        sign: int,
+        bounds: Mapping[str, tuple[int, int]] | None = None,
     ) -> None:
-        """Add (or take away) document frequencies, in term order so that concurrent writers
-        lock the same rows in the same order."""
+        """Add (or take away) document frequencies, and widen the terms' (max tf, min length)
+        by `bounds`, in term order so that concurrent writers lock rows in the same order."""
         if not frequencies:
             return
         terms = sorted(frequencies)
         counts = [sign * frequencies[t] for t in terms]
+        widen = [bounds.get(t, (None, None)) if bounds else (None, None) for t in terms]
         connection.execute(
-            "INSERT INTO term_df (term, df) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
-            "ORDER BY 1 ON CONFLICT (term) DO UPDATE SET df = term_df.df + EXCLUDED.df",
-            (terms, counts),
+            "INSERT INTO term_df (term, df, max_tf, min_length) "
+            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::int[], %s::int[]) ORDER BY 1 "
+            "ON CONFLICT (term) DO UPDATE SET df = term_df.df + EXCLUDED.df, "
+            "max_tf = greatest(term_df.max_tf, EXCLUDED.max_tf), "
+            "min_length = least(term_df.min_length, EXCLUDED.min_length)",
+            (terms, counts, [w[0] for w in widen], [w[1] for w in widen]),
         )
         if sign < 0:
             connection.execute("DELETE FROM term_df WHERE term = ANY(%s) AND df <= 0", (terms,))

@@ -133,8 +133,8 @@ def startup_failure(error: Exception) -> str:
         )
     if isinstance(error, StoreReadError):
         return (
-            "the database at RAG_DATABASE_URL cannot be reached: check that PostgreSQL is up, "
-            "then restart the service"
+            "the database at RAG_DATABASE_URL cannot be reached: check that PostgreSQL is up; "
+            "the service connects by itself once it answers (no restart needed), retry shortly"
         )
     if isinstance(error, ModelError):
         return (

