@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -148,9 +147,8 @@ class PresuppositionGate:
         self._model = model
         self._typed_focus = typed_focus
         # The support judge's reading of words in context, for `changed_slot` (none: no slot
-        # is judged). Its caches are not thread-safe.
+        # is judged); shared with the judge, it locks its own caches.
         self._coverage = coverage
-        self._coverage_lock = threading.Lock()
 
     def with_scorer(self, scorer: SentenceScorer) -> PresuppositionGate:
         """The same gate reading another scorer's sentences (the fit's masked passages)."""
@@ -232,8 +230,7 @@ class PresuppositionGate:
             "no_short": float(self._no_short_answer(question.text, window)),
             "pairs": _pairs_kept(question.terms, window),
         }
-        with self._coverage_lock:
-            features["changed"] = float(changed_slot(self._coverage, question.text, window))
+        features["changed"] = float(changed_slot(self._coverage, question.text, window))
         return Reading(
             features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
         )
