@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from corpus import Document
-from indexer.analysis import DEFAULT_ANALYZER, STOPWORDS, terms
+from indexer.analysis import DEFAULT_ANALYZER, STOPWORDS, negated, numeral_spans, terms, years
 from indexer.chunking import Sentence
 from indexer.store import CorpusView, SentenceRows, TermStats
 from qa_service.retrieval import Hit
@@ -69,9 +69,6 @@ _QUALIFIER = re.compile(r"\b(?:" + "|".join(sorted(_OPPOSITES, key=len, reverse=
 _AUXILIARY = re.compile(
     r"\b(?:is|was|are|were|did|does|do|can|could|has|have|had|will|would|should|must)\b(?! not\b)"
 )
-_NEGATED = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\d.,])\b(?:1[5-9]|20)\d{2}\b(?![.,]?\d)")
-_NUMBER = re.compile(r"(?<![\d.,])\b\d+(?:[.,]\d+)*\b(?![.,]?\d)")
 _MAX_NAME_WORDS = 3
 
 
@@ -98,14 +95,13 @@ class Pool:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Pool:
-        years: set[str] = set()
+        dates: set[str] = set()
         numbers: set[str] = set()
         names: set[str] = set()
         for text in texts:
-            years.update(m.group() for m in _YEAR.finditer(text))
-            numbers.update(
-                m.group() for m in _NUMBER.finditer(text) if not _YEAR.fullmatch(m.group())
-            )
+            dated, counted = _years_and_numbers(text)
+            dates.update(text[start:end] for start, end in dated)
+            numbers.update(text[start:end] for start, end in counted)
             for start, end in DEFAULT_ANALYZER.names(text):
                 name = text[start:end]
                 words = name.split()
@@ -115,16 +111,22 @@ class Pool:
                     and len(name) > 2
                 ):
                     names.add(name)
-        return cls(tuple(sorted(years)), tuple(sorted(numbers)), tuple(sorted(names)))
+        return cls(tuple(sorted(dates)), tuple(sorted(numbers)), tuple(sorted(names)))
+
+
+def _years_and_numbers(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The spans of the years of `text`, and of its other numerals."""
+    dated = years(text)
+    starts = {start for start, _ in dated}
+    return dated, [span for span in numeral_spans(text) if span[0] not in starts]
 
 
 def swapped(question: str, evidence: str, pool: Pool) -> str | None:
     """The question with a year, else a number, else a name (the longest) replaced by one of
     the same kind from `pool` that the evidence does not hold; None when it has none to swap."""
-    years = list(_YEAR.finditer(question))
-    numbers = [m for m in _NUMBER.finditer(question) if not _YEAR.fullmatch(m.group())]
-    spans = [m.span() for m in years] or [m.span() for m in numbers]
-    options = pool.years if years else pool.numbers
+    dated, counted = _years_and_numbers(question)
+    spans = dated or counted
+    options = pool.years if dated else pool.numbers
     if not spans:
         names = sorted(DEFAULT_ANALYZER.names(question), key=lambda s: (s[0] - s[1], s[0]))
         spans, options = names[:1], pool.names
@@ -146,7 +148,7 @@ def flipped(question: str, evidence: str) -> str | None:
         opposite = _OPPOSITES[match.group()]
         if not re.search(rf"\b{opposite}\b", evidence, re.IGNORECASE):
             return question[: match.start()] + opposite + question[match.end() :]
-    if _NEGATED.search(question):
+    if negated(question):
         return None
     auxiliary = _AUXILIARY.search(question)
     if auxiliary is None:

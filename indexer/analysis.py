@@ -39,8 +39,11 @@ __all__ = [
     "has_quantity",
     "holds",
     "name_terms",
+    "negated",
+    "numeral_spans",
     "terms",
     "trim_span",
+    "years",
 ]
 
 
@@ -113,6 +116,7 @@ class TextAnalyzer(Protocol):
 
 # Numbers keep their inner separators ("1,458" -> "1458", "2.5"); words are runs of letters/digits.
 _NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|cannot|without)\b|n[’']t\b", re.I)
 _TOKEN = re.compile(rf"{_NUMERAL.pattern}|[^\W_]+")
 # Lucene's English list plus the words questions are made of: they say nothing about the topic.
 STOPWORDS = frozenset(
@@ -736,6 +740,22 @@ def holds(answer_type: AnswerType | None, text: str) -> bool:
 def has_quantity(text: str) -> bool:
     """A number or number word in `text` that counts something, not a year or a date's day."""
     return DEFAULT_ANALYZER.holds("number", text)
+
+
+def years(text: str) -> list[tuple[int, int]]:
+    """The spans of the years in `text` ("1990", "the 1980s"), not year-like quantities
+    ("1500 soldiers")."""
+    return [match.span() for match in _years(text)]
+
+
+def numeral_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the numerals in `text` ("12", "1,458", "3.5"), years among them."""
+    return [match.span() for match in _NUMERAL.finditer(text)]
+
+
+def negated(text: str) -> bool:
+    """Whether `text` has a negation ("not", "never", "no", "without", "-n't")."""
+    return _NEGATION.search(text) is not None
 
 
 def name_terms(text: str) -> set[str]:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, terms
+from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, negated, terms
 from indexer.chunking import Sentence
 from indexer.store import CorpusView
 from qa_service.answering.coverage import Coverage
@@ -34,7 +34,6 @@ NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"
 MISSING = "the closest passages do not mention {terms}"
 
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|cannot|without)\b|n[’']t\b", re.I)
 # Words that narrow what is asked to one end of a scale or a sequence.
 _MODIFIER = re.compile(
     r"\b(?:most|least|first|last|largest|smallest|biggest|highest|lowest|best|worst|"
@@ -215,9 +214,7 @@ class PresuppositionGate:
             "untyped": float(
                 evidence == 0.0 and any(not c.typed for c in candidates) and not typed
             ),
-            "negation": float(
-                bool(_NEGATION.search(question.text)) and not _NEGATION.search(window.text)
-            ),
+            "negation": float(negated(question.text) and not negated(window.text)),
             "modifier": float(
                 bool(asked_modifiers - {m.lower() for m in _MODIFIER.findall(window.text)})
             ),

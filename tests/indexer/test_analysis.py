@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import DEFAULT_ANALYZER, AnalyzerInfo, analyzer_for, terms
+from indexer.analysis import (
+    DEFAULT_ANALYZER,
+    AnalyzerInfo,
+    analyzer_for,
+    negated,
+    numeral_spans,
+    terms,
+    years,
+)
 
 A = DEFAULT_ANALYZER
 
@@ -218,3 +226,23 @@ def test_date_spans_names_and_numerals() -> None:
     question = "Who leads the Ministry of Interior? Ask Iraq"
     assert [question[s:e] for s, e in A.names(question)] == ["Ministry", "Interior", "Iraq"]
     assert A.numerals("It is 1,458 km, or 2.5 times") == ["1458", "2.5"]
+
+
+def test_year_and_numeral_spans() -> None:
+    text = "In 2003, 1500 soldiers and 1,458 km; by the 1990s, 2.5 times more."
+    assert [text[s:e] for s, e in years(text)] == ["2003", "1990s"]
+    assert [text[s:e] for s, e in numeral_spans(text)] == ["2003", "1500", "1,458", "1990", "2.5"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Iraq is not a member.", True),
+        ("It didn't sign.", True),
+        ("It never did, without doubt.", True),
+        ("Nothing notable: a knot, nonetheless.", False),
+        ("Iraq is a member.", False),
+    ],
+)
+def test_negated(text: str, expected: bool) -> None:
+    assert negated(text) is expected
