@@ -9,8 +9,6 @@ quantity, a date, a name) is there; the rarest question term, a number or a name
 lacks, and the question's neighbouring terms it does not keep together (a near miss swaps one
 word of a phrase); whether the question puts a word of another meaning in the slot of a
 window sentence's own ("concrete" where it says "abstract": the support judge's token states);
-whether the support judge finds the question, read as a claim with its short answer in the
-slot (`claims.py`), said by the sentence holding that answer alone or merged with a neighbour;
 how close the closest sentence is to the question (cosine); and the sentence scorer's own
 evidence. Two logistic regressions (off topic? near miss?) turn these
 into one score (higher is more answerable), calibrated for the embedding model
@@ -27,12 +25,10 @@ from dataclasses import dataclass
 from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, terms
 from indexer.chunking import Sentence
 from indexer.store import CorpusView
-from qa_service.answering.claims import question_claim
 from qa_service.answering.coverage import Coverage
 from qa_service.answering.evidence import Candidate, SentenceScorer
-from qa_service.answering.judging import ChecksJudge, plain_verdict
 from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
-from qa_service.answering.shortanswer import Span, short_answer
+from qa_service.answering.shortanswer import short_answer
 
 NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"
@@ -62,7 +58,6 @@ FEATURES = (
     "no_short",  # 1 when a fact question gets no short answer of its kind from the window
     "pairs",  # share of the question's neighbouring terms that are neighbours in the window too
     "changed",  # 1 when the question puts a word of another meaning in a window sentence's slot
-    "claim_unsupported",  # 1 when the support judge finds the question, read as a claim, unsaid
 )
 # How many lacking terms "lacking_count" tells apart: three or more read the same.
 LACKING_CAP = 3
@@ -154,8 +149,6 @@ class PresuppositionGate:
         # The support judge's reading of words in context, for `changed_slot` (none: no slot
         # is judged); shared with the judge, it locks its own caches.
         self._coverage = coverage
-        # The service's support judge, for the question read as a claim (`claim_unsupported`).
-        self._judge = ChecksJudge(coverage) if coverage is not None else None
 
     def with_scorer(self, scorer: SentenceScorer) -> PresuppositionGate:
         """The same gate reading another scorer's sentences (the fit's masked passages)."""
@@ -205,7 +198,6 @@ class PresuppositionGate:
         )
         if typed:  # the window holds what is asked, if not its own sentence
             evidence = max(evidence, centre.evidence)
-        span = self._short_answer(question.text, window)
         found = window.terms
         lacking = [t for t in weights if t not in found]
         known = {t: w for t, w in weights.items() if bm25.knows(t)}
@@ -235,25 +227,21 @@ class PresuppositionGate:
             "lacking_count": min(len(lacking_known), LACKING_CAP) / LACKING_CAP,
             "numeral_missing": float(any(t[0].isdigit() and t not in found for t in weights)),
             "name_missing": float(bool(names - found)),
-            "no_short": float(asked_for(question.text) is not None and span is None),
+            "no_short": float(self._no_short_answer(question.text, window)),
             "pairs": _pairs_kept(question.terms, window),
         }
         features["changed"] = float(changed_slot(self._coverage, question.text, window))
-        claim = question_claim(question.text, span.text if span else None)
-        holder = _holder(window, span) or centre.sentence
-        features["claim_unsupported"] = float(claim_unsupported(self._judge, claim, window, holder))
         return Reading(
             features, self._words_for(question.text, sorted(lacking, key=lambda t: -weights[t]))
         )
 
     @staticmethod
-    def _short_answer(question: str, window: Window) -> Span | None:
-        """The short answer of its kind (a name, a place, a number) that the window gives a
-        fact question, if any."""
+    def _no_short_answer(question: str, window: Window) -> bool:
+        """A fact question whose kind of answer (a name, a place, a number) the window lacks."""
         if asked_for(question) is None:
-            return None
+            return False
         cited = [(Source(s.doc_id, s.start, s.end, ""), s.text) for s in window.sentences]
-        return short_answer(question, cited)
+        return short_answer(question, cited) is None
 
     @staticmethod
     def _window(sentence: Sentence, corpus: CorpusView) -> Window:
@@ -292,32 +280,3 @@ def changed_slot(coverage: Coverage | None, question: str, window: Window) -> bo
     if coverage is None:
         return False
     return any(coverage.changed(question, s.text) is not None for s in window.sentences)
-
-
-def _holder(window: Window, span: Span | None) -> Sentence | None:
-    """The window sentence that holds the short answer."""
-    if span is None:
-        return None
-    return next(
-        (s for s in window.sentences if s.doc_id == span.doc_id and s.start <= span.start < s.end),
-        None,
-    )
-
-
-def claim_unsupported(
-    judge: ChecksJudge | None, claim: str, window: Window, sentence: Sentence
-) -> bool:
-    """Whether the support judge supports `claim` (the question read as a statement, its short
-    answer in the slot: `claims.question_claim`) from none of `sentence` alone and `sentence`
-    merged with a neighbour of the window (a merge of two sentences is a faithful claim). A near
-    miss's claim is said by no sentence: the fact asked for is absent, or said of something
-    else. Without the token encoder only the plain checks judge (`judging.plain_verdict`)."""
-    at = window.sentences.index(sentence)
-    pairs = [
-        window.sentences[i : i + 2] for i in (at - 1, at) if 0 <= i < len(window.sentences) - 1
-    ]
-    quotes = [sentence.text, *(" ".join(s.text for s in pair) for pair in pairs)]
-    if judge is None:
-        verdicts = [plain_verdict(claim, quote) for quote in quotes]
-        return not any(v is None or v.supported for v in verdicts)
-    return not any(v.supported for v in judge.judge([(claim, quote) for quote in quotes]))

