@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from eval.corpora import get_corpus
+from eval.dataset import load_eval_set
+from eval.nearmiss import MaskedView, masked_rows
 from indexer.analysis import holds
 from indexer.building import build_index
 from indexer.store import CorpusView
@@ -228,3 +231,49 @@ def test_the_gate_score_is_the_lower_of_its_two_probabilities() -> None:
     assert model.score(on_topic) == pytest.approx(1 / (1 + math.exp(-2.0)))
     assert model.score(zeros) < 0.5  # far from every passage
     assert model.score(on_topic | {"negation": 1.0}) < 0.5  # negated, and the passage is not
+
+
+# Answerable gold questions whose evidence, masked out of their own passages (eval/nearmiss.py,
+# as the gate's fit builds its synthetic near misses), leaves a near miss: the neighbouring
+# sentences stay, the fact asked for goes.
+MASKED = [
+    ("shipped", "What percentage of Iraq's population is Kurdish?"),
+    (
+        "shipped",
+        "When did Washington, London and Madrid make their final attempt to get a UN ultimatum "
+        "against Iraq?",
+    ),
+    ("squad-complexity", "What is the most frequently employed type of reduction?"),
+    ("squad-complexity", 'In what year did Edmond\'s characterize a "good" algorithm?'),
+]
+
+
+def _masked_context(service: QAService, corpus: str, question: str) -> AnswerContext:
+    """The question's context with its gold evidence masked out of its passages."""
+    item = next(i for i in load_eval_set(get_corpus(corpus).gold).items if i.question == question)
+    context, _ = service.answer_context(AskRequest(question=question))
+    documents = {d.id: d.text for d in service.documents()}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for evidence in item.evidence:
+        start = documents[evidence.doc_id].find(evidence.quote)
+        assert start >= 0, evidence.quote
+        spans.setdefault(evidence.doc_id, []).append((start, start + len(evidence.quote)))
+    masked = masked_rows(context.hits, context.corpus.sentences, spans, [item.answer])
+    assert masked
+    return replace(context, corpus=MaskedView(context.corpus, masked))
+
+
+@pytest.mark.parametrize(("corpus", "question"), MASKED)
+def test_a_question_whose_fact_was_removed_abstains_and_the_original_answers(
+    service: QAService, squad_service: QAService, corpus: str, question: str
+) -> None:
+    asked = squad_service if corpus == "squad-complexity" else service
+    gate = asked.roles.gate
+    assert isinstance(gate, PresuppositionGate)
+    original, _ = asked.answer_context(AskRequest(question=question))
+    assert gate.decide(original).answerable
+    # A scorer of its own: the service's remembers the unmasked sentences of these hits.
+    fresh = gate.with_scorer(SentenceScorer(ScoringParams.from_settings(asked.settings)))
+    masked = _masked_context(asked, corpus, question)
+    decision = fresh.decide(masked)
+    assert not decision.answerable and decision.reason
