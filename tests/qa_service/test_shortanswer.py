@@ -7,6 +7,7 @@ import pytest
 from eval.dataset import load_eval_set
 from indexer.analysis import asked_for
 from qa_service.answering import Source, short_answer
+from qa_service.answering.shortanswer import CACHED_SENTENCES, _sentence
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
 
@@ -129,3 +130,30 @@ def test_short_answers_point_into_a_cited_sentence(service: QAService) -> None:
             for c in response.citations
         )
     assert given >= len(QUESTIONS) // 2  # most fact questions get one
+
+
+def test_a_sentence_read_for_one_question_answers_the_next_as_if_read_afresh() -> None:
+    """The reading kept per sentence holds only what does not depend on the question: a thing
+    question's runs of content words are its own, so two questions on one sentence differ."""
+    questions = [
+        "Which agreements approved the border between Iraq and Iran?",
+        "What separates Iraq and Iran?",
+        "What measures 1,458 kilometers?",
+        "How long is the border between Iraq and Iran?",
+        "When was the border between Iraq and Iran approved?",
+    ]
+    fresh = []
+    for question in questions:
+        _sentence.cache_clear()
+        fresh.append(short_answer(question, _cited(BORDER)))
+    warm = [short_answer(question, _cited(BORDER)) for question in questions]
+    assert warm == fresh
+    assert len({span.text for span in fresh if span}) == len(questions)
+
+
+def test_the_sentences_kept_are_bounded() -> None:
+    _sentence.cache_clear()
+    for n in range(CACHED_SENTENCES + 10):
+        short_answer("How long is the border?", _cited(f"The border is {n} kilometers long."))
+    kept = _sentence.cache_info()
+    assert kept.currsize == CACHED_SENTENCES == kept.maxsize
