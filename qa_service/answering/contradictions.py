@@ -178,6 +178,9 @@ def _stemmer() -> Stemmer.Stemmer:
 _CACHED_TEXTS = 2048
 
 
+_OPENS_SENTENCE = re.compile(r"[.!?:;\"“(]\s*$")  # what comes before a sentence's first word
+
+
 def _words(text: str) -> list[_Word]:
     return list(_read_words(text))  # a copy: callers may extend it
 
@@ -192,7 +195,7 @@ def _read_words(text: str) -> tuple[_Word, ...]:
     for i, (match, stem) in enumerate(zip(found, stems, strict=True)):
         gap = text[previous_end : match.start()]
         clause += len(_CLAUSE_END.findall(gap))
-        starts = i == 0 or bool(re.search(r"[.!?:;\"“(]\s*$", gap))
+        starts = i == 0 or bool(_OPENS_SENTENCE.search(gap))
         words.append(
             _Word(match.group(), match.group().lower(), stem, i, match.start(), clause, starts)
         )
@@ -438,27 +441,32 @@ def replaced(claim: str, quote: str) -> list[Slot]:
 
 def _matches(claimed: list[_Word], said: list[_Word]) -> list[list[int]]:
     """For each claimed word, the positions in `said` of the words it is the same as (`_same`),
-    in order; each word's value and name form are read once, instead of once per pair."""
+    in order: words looked up by value and by stem, names compared in their name form, each
+    read once instead of once per pair."""
     values = [_number(q) for q in said]
-    names = [_name_form(q) for q in said]
+    by_value: dict[str, list[int]] = {}
+    by_stem: dict[str, list[int]] = {}
+    names: list[tuple[int, str]] = []
+    for j, (q, value) in enumerate(zip(said, values, strict=True)):
+        if value is not None:
+            by_value.setdefault(value, []).append(j)
+            continue
+        by_stem.setdefault(q.stem, []).append(j)
+        name = _name_form(q)
+        if name is not None:
+            names.append((j, name))
     found = []
     for c in claimed:
         value = _number(c)
         if value is not None:
-            found.append([j for j, v in enumerate(values) if v == value])
+            found.append(list(by_value.get(value, [])))
             continue
+        same = by_stem.get(c.stem, [])
         name = _name_form(c)
-        found.append(
-            [
-                j
-                for j, (q, other) in enumerate(zip(said, names, strict=True))
-                if values[j] is None
-                and (
-                    c.stem == q.stem
-                    or (name is not None and other is not None and _one_name(name, other))
-                )
-            ]
-        )
+        if name is not None:
+            named = [j for j, other in names if _one_name(name, other)]
+            same = sorted(set(same).union(named)) if named else same
+        found.append(list(same))
     return found
 
 

@@ -18,9 +18,9 @@ from functools import lru_cache
 from indexer.analysis import (
     DEFAULT_ANALYZER,
     STOPWORDS,
+    AnswerType,
     Asked,
     asked_for,
-    has_quantity,
     holds,
     terms,
 )
@@ -198,13 +198,12 @@ def _words(text: str) -> tuple[Word, ...]:
     previous_end = 0
     for match in _WORD.finditer(text):
         token = match.group()
-        stemmed = terms(token)
         words.append(
             Word(
                 match.start(),
                 match.end(),
                 token,
-                stemmed[0] if stemmed and token.lower() not in STOPWORDS else None,
+                _term(token),
                 bool(_CAPITALISED.match(token)) and match.start() > 0,
                 bool(_BREAK.search(text, previous_end, match.start())),
             )
@@ -213,12 +212,29 @@ def _words(text: str) -> tuple[Word, ...]:
     return tuple(words)
 
 
+# Words (and spans of a few) whose readings are kept: most come up in many sentences.
+CACHED_WORDS = 16384
+
+
+@lru_cache(maxsize=CACHED_WORDS)
+def _term(token: str) -> str | None:
+    """A word's stemmed term; None for a stop word."""
+    stemmed = terms(token)
+    return stemmed[0] if stemmed and token.lower() not in STOPWORDS else None
+
+
+@lru_cache(maxsize=CACHED_WORDS)
+def _holds(answer_type: AnswerType, text: str) -> bool:
+    """`holds` for a word or a span: "1,458 kilometers" holds a quantity."""
+    return holds(answer_type, text)
+
+
 def _quantities(words: Sequence[Word]) -> list[tuple[int, int]]:
     """A number, its magnitude words and the word it counts: "5 million barrels", "1,458 km"."""
     spans = []
     for i, word in enumerate(words):
-        if not has_quantity(word.text) and not (
-            i + 1 < len(words) and has_quantity(f"{word.text} {words[i + 1].text}")
+        if not _holds("number", word.text) and not (
+            i + 1 < len(words) and _holds("number", f"{word.text} {words[i + 1].text}")
         ):
             continue
         last = i
@@ -321,11 +337,11 @@ def _content_runs(words: Sequence[Word], question_terms: set[str]) -> list[tuple
 def _fit(asked: Asked, span: str, words: Sequence[Word]) -> float:
     """How well a span fits the kind of answer asked for: 0 (not at all) to 1."""
     if asked in ("number", "date"):
-        return 1.0 if holds(asked, span) else 0.0
+        return 1.0 if _holds(asked, span) else 0.0
     # The sentence's first word is capitalised whatever it is ("However", "Thus").
     capitalised = all(w.capitalised for w in words if w.text.lower() not in _JOINS_NAMES)
     if asked in ("name", "place"):
         return 1.0 if capitalised else 0.0
-    if has_quantity(span) or holds("date", span):
+    if _holds("number", span) or _holds("date", span):
         return 0.6
     return 0.8 if capitalised else 0.5
