@@ -157,3 +157,14 @@ def test_the_sentences_kept_are_bounded() -> None:
         short_answer("How long is the border?", _cited(f"The border is {n} kilometers long."))
     kept = _sentence.cache_info()
     assert kept.currsize == CACHED_SENTENCES == kept.maxsize
+
+
+def test_a_kept_reading_is_placed_at_each_citation_s_own_offsets() -> None:
+    """What is kept of a sentence is relative to its text: the same sentence in another document,
+    or moved by a rebuilt index, gets its span at its own offsets."""
+    question = "How long is the border between Iraq and Iran?"
+    first = short_answer(question, _cited(BORDER))
+    moved = short_answer(question, [(Source("other", 7, 7 + len(BORDER), "other:c"), BORDER)])
+    assert first is not None and moved is not None
+    assert (first.doc_id, first.start - OFFSET) == ("doc", moved.start - 7)
+    assert moved.doc_id == "other" and BORDER[moved.start - 7 : moved.end - 7] == moved.text
