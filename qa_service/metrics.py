@@ -45,6 +45,7 @@ class Metrics:
         self.answers = Counter(
             "rag_answers", "Answers given, by outcome", ["outcome"], registry=self.registry
         )
+        self._stages: dict[str, Histogram] = {}
 
         self.first_sentence = Histogram(
             "rag_first_sentence_seconds",
@@ -68,10 +69,17 @@ class Metrics:
         self, timings_ms: dict[str, float], abstained: bool, answerer: str = "extractive"
     ) -> None:
         for stage, ms in timings_ms.items():
-            self.stage_latency.labels(stage).observe(ms / 1000)
+            self._stage(stage).observe(ms / 1000)
         if "first_sentence" in timings_ms:
             self.first_sentence.observe(timings_ms["first_sentence"] / 1000)
         if answerer == "extractive-fallback":
             self.fallbacks.inc()
         outcome = "cached" if "cache" in timings_ms else "abstained" if abstained else "answered"
         self.answers.labels(outcome).inc()
+
+    def _stage(self, stage: str) -> Histogram:
+        """The stage's histogram, looked up once: the stages are a handful of fixed names."""
+        found = self._stages.get(stage)
+        if found is None:
+            found = self._stages[stage] = self.stage_latency.labels(stage)
+        return found

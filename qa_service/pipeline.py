@@ -114,6 +114,8 @@ class AnswerCache:
         return AskResponse.model_validate_json(stored)
 
     def put(self, key: str, response: AskResponse) -> None:
+        if self.max_bytes <= 0:  # off: no answer is kept, so none is serialised
+            return
         stored = response.model_dump_json().encode()
         size = len(key) + len(stored)
         if size > self.max_bytes:
@@ -210,13 +212,18 @@ class QAService:
         return isinstance(self.roles.answerer, StreamingAnswerer)
 
     def ask(self, request: AskRequest) -> AskResponse:
-        *_, response = self.stream(request)
+        *_, response = self._respond(request, events=False)
         assert isinstance(response, AskResponse)  # the stream always ends with the answer
         return response
 
     def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
         """The passages, then the answer in pieces (each generated sentence once it is judged),
         then the whole response."""
+        return self._respond(request, events=True)
+
+    def _respond(self, request: AskRequest, events: bool) -> Iterator[StreamEvent]:
+        """`stream`; without `events`, only the response (what `ask` returns: no events are
+        made for nobody to read)."""
         started = time.perf_counter()
         key = request.model_dump_json()
         cached = self._cache.get(key)
@@ -225,14 +232,16 @@ class QAService:
             response = cached.model_copy(
                 update={"timings_ms": {"cache": elapsed, "total": elapsed}}
             )
-            yield PassagesEvent(query=response.query, passages=response.passages)
-            yield from (DeltaEvent(text=piece) for piece in answer_pieces(response.answer))
+            if events:
+                yield PassagesEvent(query=response.query, passages=response.passages)
+                yield from (DeltaEvent(text=piece) for piece in answer_pieces(response.answer))
             yield response
             return
         context, retrieval = self.answer_context(request)
         query = retrieval.question.text
         passages = self.passages(retrieval.hits[: request.top_k], context.corpus)
-        yield PassagesEvent(query=query, passages=passages)
+        if events:
+            yield PassagesEvent(query=query, passages=passages)
         timings = retrieval.timings
         answer_started = time.perf_counter()
         decision = self.roles.gate.decide(context)
@@ -250,7 +259,8 @@ class QAService:
                         if not sent:
                             timings["first_sentence"] = (time.perf_counter() - started) * 1000
                         sent.append(f" {sentence.text}" if sent else sentence.text)
-                        yield DeltaEvent(text=sent[-1], citations=sentence.citations)
+                        if events:
+                            yield DeltaEvent(text=sent[-1], citations=sentence.citations)
                 answer = grounder.answer(reason)
             except ModelEndpointError as error:
                 answer = self._fall_back(context, error, sent)
@@ -259,7 +269,7 @@ class QAService:
             answer = ground(
                 self.roles.answerer.draft(context), context.corpus.documents, self.roles.judge
             )
-        if not sent:
+        if events and not sent:
             yield from (DeltaEvent(text=piece) for piece in answer_pieces(answer.text))
         short = self.short_answer(query, answer.citations)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000

@@ -173,7 +173,20 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# Texts whose words are kept: a claim is read against several quotes, and the same sentences
+# come up again for other questions. A pure function of the text, so right for any index.
+_CACHED_TEXTS = 2048
+
+
+_OPENS_SENTENCE = re.compile(r"[.!?:;\"“(]\s*$")  # what comes before a sentence's first word
+
+
 def _words(text: str) -> list[_Word]:
+    return list(_read_words(text))  # a copy: callers may extend it
+
+
+@lru_cache(maxsize=_CACHED_TEXTS)
+def _read_words(text: str) -> tuple[_Word, ...]:
     found = list(_TOKEN.finditer(text))
     stems = _stemmer().stemWords([m.group().lower() for m in found])
     words: list[_Word] = []
@@ -182,12 +195,12 @@ def _words(text: str) -> list[_Word]:
     for i, (match, stem) in enumerate(zip(found, stems, strict=True)):
         gap = text[previous_end : match.start()]
         clause += len(_CLAUSE_END.findall(gap))
-        starts = i == 0 or bool(re.search(r"[.!?:;\"“(]\s*$", gap))
+        starts = i == 0 or bool(_OPENS_SENTENCE.search(gap))
         words.append(
             _Word(match.group(), match.group().lower(), stem, i, match.start(), clause, starts)
         )
         previous_end = match.end()
-    return words
+    return tuple(words)
 
 
 def normalise(text: str) -> str:
@@ -388,7 +401,7 @@ def replaced(claim: str, quote: str) -> list[Slot]:
     claim_words, quote_words = _words(claim), _words(quote)
     claimed = [w for w in claim_words if _content(w)]
     said = [w for w in quote_words if _content(w)]
-    matches = [[j for j, q in enumerate(said) if _same(c, q)] for c in claimed]
+    matches = _matches(claimed, said)
     if sum(not m for m in matches) > _SLOT_WORDS:
         return []  # a rewording of several words, not a word or two put in another's place
     slots = []
@@ -424,6 +437,37 @@ def replaced(claim: str, quote: str) -> list[Slot]:
             )
         start = end
     return slots
+
+
+def _matches(claimed: list[_Word], said: list[_Word]) -> list[list[int]]:
+    """For each claimed word, the positions in `said` of the words it is the same as (`_same`),
+    in order: words looked up by value and by stem, names compared in their name form, each
+    read once instead of once per pair."""
+    values = [_number(q) for q in said]
+    by_value: dict[str, list[int]] = {}
+    by_stem: dict[str, list[int]] = {}
+    names: list[tuple[int, str]] = []
+    for j, (q, value) in enumerate(zip(said, values, strict=True)):
+        if value is not None:
+            by_value.setdefault(value, []).append(j)
+            continue
+        by_stem.setdefault(q.stem, []).append(j)
+        name = _name_form(q)
+        if name is not None:
+            names.append((j, name))
+    found = []
+    for c in claimed:
+        value = _number(c)
+        if value is not None:
+            found.append(list(by_value.get(value, [])))
+            continue
+        same = by_stem.get(c.stem, [])
+        name = _name_form(c)
+        if name is not None:
+            named = [j for j, other in names if _one_name(name, other)]
+            same = sorted(set(same).union(named)) if named else same
+        found.append(list(same))
+    return found
 
 
 # --- numbers, units, months -----------------------------------------------------------------
@@ -946,11 +990,22 @@ def _same(a: _Word, b: _Word) -> bool:
     value = _number(a)
     if value is not None or _number(b) is not None:
         return value == _number(b)
-    if a.stem == b.stem:
-        return True
-    if not (a.text[0].isupper() and b.text[0].isupper()):
-        return False
-    x, y = re.sub(r"['’]s$", "", a.lower), re.sub(r"['’]s$", "", b.lower)
+    return a.stem == b.stem or _same_name(a, b)
+
+
+def _same_name(a: _Word, b: _Word) -> bool:
+    """Whether two capitalised words are one name in two forms ("Iraq", "Iraqi")."""
+    x, y = _name_form(a), _name_form(b)
+    return x is not None and y is not None and _one_name(x, y)
+
+
+def _name_form(word: _Word) -> str | None:
+    """A capitalised word in lower case without its possessive; None for other words."""
+    return re.sub(r"['’]s$", "", word.lower) if word.text[0].isupper() else None
+
+
+def _one_name(x: str, y: str) -> bool:
+    """Whether two name forms share enough of a beginning to be one name."""
     shared = next(
         (i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d), min(len(x), len(y))
     )

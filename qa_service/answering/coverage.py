@@ -41,7 +41,10 @@ logger = logging.getLogger(__name__)
 COUNTERPART_COSINE = 0.45
 _MAX_PIECES = 256
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_CACHED_QUOTES = 64  # one answer's quotes, read once for all its claims
+# Texts whose token states are kept (about 40 KB each): one answer's quotes, read once for all
+# its claims, and the question and window sentences of the gate's slot check, which come up
+# again for other questions on the same passages.
+CACHED_TEXTS = 256
 # A word the claim puts where its quote has another, between the same words, is a rewording when
 # the bundled MiniLM, reading each word alone or in its sentence, places the two at least this
 # close ("bigger"/"larger" 0.94 alone, "obtain"/"get" 0.71), and a change when both fall below
@@ -111,7 +114,7 @@ class Coverage:
 
     def __init__(self, encoder: TokenEncoder) -> None:
         self._encoder = encoder
-        self._quotes: OrderedDict[str, list[WordState]] = OrderedDict()
+        self._texts: OrderedDict[str, list[WordState]] = OrderedDict()
         self._alone: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()  # the gate and the judge read it from request threads
 
@@ -122,21 +125,29 @@ class Coverage:
         slots = replaced(claim, quote)
         if not slots:
             return None
-        claim_states, quote_states = self._encoder.words(claim), self._quote_states(quote)
+        # The two texts are read in context only for a slot whose words are neither of two
+        # kinds nor near-synonyms alone: the encoder's costliest call, and often not needed.
+        states: tuple[list[WordState], list[WordState]] | None = None
         for slot in slots:
             pairs = [(c, q) for c in slot.claimed for q in slot.said]
-            alone = max(
-                float(self._word_alone(c) @ self._word_alone(q)) for (c, _), (q, _) in pairs
-            )
-            near = max(
-                float(_state_at(claim_states, c) @ _state_at(quote_states, q))
-                for (_, c), (_, q) in pairs
-            )
-            kinds = any(other_units(c, q) or other_compounds(c, q) for (c, _), (q, _) in pairs)
-            if kinds or max(alone, near) < SYNONYM_COSINE:
-                said = " ".join(word for word, _ in slot.said)
-                claimed = " ".join(word for word, _ in slot.claimed)
-                return f"the quote says “{said}”, not “{claimed}”"
+            if not any(other_units(c, q) or other_compounds(c, q) for (c, _), (q, _) in pairs):
+                alone = max(
+                    float(self._word_alone(c) @ self._word_alone(q)) for (c, _), (q, _) in pairs
+                )
+                if alone >= SYNONYM_COSINE:
+                    continue
+                if states is None:
+                    states = self._states(claim), self._states(quote)
+                claim_states, quote_states = states
+                near = max(
+                    float(_state_at(claim_states, c) @ _state_at(quote_states, q))
+                    for (_, c), (_, q) in pairs
+                )
+                if near >= SYNONYM_COSINE:
+                    continue
+            said = " ".join(word for word, _ in slot.said)
+            claimed = " ".join(word for word, _ in slot.claimed)
+            return f"the quote says “{said}”, not “{claimed}”"
         return None
 
     def _word_alone(self, word: str) -> npt.NDArray[np.float32]:
@@ -163,11 +174,11 @@ class Coverage:
         candidates = unmatched(claim, quote)
         if not candidates:
             return []
-        quote_states = self._quote_states(quote)
+        quote_states = self._states(quote)
         if not quote_states:
             return candidates
         matrix = np.stack([state.vector for state in quote_states])
-        states = self._encoder.words(claim)
+        states = self._states(claim)
         unsaid = []
         for word, offset in candidates:
             state = next((s for s in states if s.start <= offset < s.end), None)
@@ -175,16 +186,17 @@ class Coverage:
                 unsaid.append((word, offset))
         return unsaid
 
-    def _quote_states(self, quote: str) -> list[WordState]:
+    def _states(self, text: str) -> list[WordState]:
+        """`TokenEncoder.words`, remembered for the last CACHED_TEXTS texts."""
         with self._lock:
-            if quote in self._quotes:
-                self._quotes.move_to_end(quote)
-                return self._quotes[quote]
-        states = self._encoder.words(quote)
+            if text in self._texts:
+                self._texts.move_to_end(text)
+                return self._texts[text]
+        states = self._encoder.words(text)
         with self._lock:
-            self._quotes[quote] = states
-            if len(self._quotes) > _CACHED_QUOTES:
-                self._quotes.popitem(last=False)
+            self._texts[text] = states
+            if len(self._texts) > CACHED_TEXTS:
+                self._texts.popitem(last=False)
         return states
 
 

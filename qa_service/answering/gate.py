@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.analysis import asked_for, expected_answer_type, holds, name_terms, negated, terms
 from indexer.chunking import Sentence
@@ -117,8 +118,14 @@ def _pairs_kept(question: list[str], window: Window) -> float:
     asked = _pairs(question, 0)
     if not asked:
         return 1.0
-    found = set().union(*(_pairs(s.terms, PAIR_GAP) for s in window.sentences))
+    found = set().union(*(_sentence_pairs(s.terms) for s in window.sentences))
     return len(asked & found) / len(asked)
+
+
+@lru_cache(maxsize=4096)
+def _sentence_pairs(sentence: tuple[str, ...]) -> frozenset[frozenset[str]]:
+    """A sentence's term pairs, kept: its windows come up again for other questions."""
+    return frozenset(_pairs(sentence, PAIR_GAP))
 
 
 @dataclass(frozen=True)

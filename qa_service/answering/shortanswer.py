@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.analysis import (
     DEFAULT_ANALYZER,
     STOPWORDS,
+    AnswerType,
     Asked,
     asked_for,
-    has_quantity,
     holds,
     terms,
 )
@@ -73,17 +74,16 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
     head = set(terms(head_match.group(1))) if head_match else set()
     best: tuple[float, Span] | None = None
     for rank, (source, text) in enumerate(cited):
-        words = _words(text)
+        sentence = _sentence(text)
+        words = sentence.words
         matched = [i for i, w in enumerate(words) if w.term in question_terms]
         if not matched:
             continue
         # The sentence matching the question best is where its answer most likely is.
         sentence_weight = len({words[i].term for i in matched}) - 0.5 * rank
-        for first, last in _candidates(words, text, question_terms, asked):
-            span_text = text[words[first].start : words[last].end]
-            fit = _fit(asked, span_text, words[first : last + 1])
-            inside = {w.term for w in words[first : last + 1]}
-            if fit == 0.0 or not inside - question_terms - {None} or _connective(words, last):
+        for candidate in sentence.candidates(question_terms, asked):
+            first, last, inside = candidate.first, candidate.last, candidate.inside
+            if candidate.fit == 0.0 or not inside - question_terms - {None} or candidate.connective:
                 continue
             # The noun the question asks about ("which ministry") names or follows the answer.
             names_head = bool(head & inside) or (
@@ -93,7 +93,7 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
             # A full date says more than a bare year: "15 August 1990" over "1990".
             specific = 0.5 * (last - first) if asked == "date" else 0.0
             score = (
-                10 * fit
+                10 * candidate.fit
                 + specific
                 + 2 * names_head
                 + sentence_weight
@@ -104,58 +104,137 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
                 source.doc_id,
                 source.start + words[first].start,
                 source.start + words[last].end,
-                span_text,
+                candidate.text,
             )
             if best is None or score > best[0]:
                 best = (score, span)
     return best[1] if best else None
 
 
-def _connective(words: list[Word], last: int) -> bool:
+@dataclass(frozen=True)
+class _Candidate:
+    """A span of a sentence's words that may answer, with what scoring reads of it."""
+
+    first: int  # word indexes
+    last: int
+    text: str
+    fit: float  # `_fit` for the kind of answer asked for
+    inside: frozenset[str | None]  # the terms of its words
+    connective: bool
+
+
+# Sentences whose reading is kept: the same sentences come up again (the gate's window, then the
+# answer's citations, then other questions on the same passages). A reading is a pure function
+# of the text, so an entry is right for any index; the bound keeps the memory small.
+CACHED_SENTENCES = 2048
+
+
+class _Sentence:
+    """A sentence's words and the spans weighed in it, each read once (`_sentence`); safe to
+    share between threads (two threads may read a span twice, to the same result)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = _words(text)
+        self._spans: dict[tuple[int, int, Asked], _Candidate] = {}
+        self._typed: dict[Asked, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+
+    def candidates(self, question_terms: set[str], asked: Asked) -> list[_Candidate]:
+        """The spans that may answer, by the kind asked for, in the order they are weighed:
+        for a thing, names, then runs of content words the question lacks, then quantities and
+        dates."""
+        before, after = self._typed_spans(asked)
+        spans = before
+        if asked == "thing":
+            spans = before + _content_runs(self.words, question_terms) + after
+        return [self._span(first, last, asked) for first, last in spans]
+
+    def _typed_spans(self, asked: Asked) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The spans that do not depend on the question: those weighed before a thing's runs of
+        content words, and those after."""
+        found = self._typed.get(asked)
+        if found is None:
+            words, text = self.words, self.text
+            if asked == "number":
+                found = _quantities(words), []
+            elif asked == "date":
+                found = _dates(words, text), []
+            elif asked in ("name", "place"):
+                found = _names(words), []
+            else:
+                found = _names(words), _quantities(words) + _dates(words, text)
+            self._typed[asked] = found
+        return found
+
+    def _span(self, first: int, last: int, asked: Asked) -> _Candidate:
+        found = self._spans.get((first, last, asked))
+        if found is None:
+            words = self.words
+            text = self.text[words[first].start : words[last].end]
+            inside = words[first : last + 1]
+            found = self._spans[(first, last, asked)] = _Candidate(
+                first,
+                last,
+                text,
+                _fit(asked, text, inside),
+                frozenset(w.term for w in inside),
+                _connective(words, last),
+            )
+        return found
+
+
+@lru_cache(maxsize=CACHED_SENTENCES)
+def _sentence(text: str) -> _Sentence:
+    return _Sentence(text)
+
+
+def _connective(words: Sequence[Word], last: int) -> bool:
     """The sentence's opening word before a comma: "However, ...", "Thus, ...", "Indeed, ..."."""
     return last == 0 and len(words) > 1 and words[1].after_break
 
 
-def _words(text: str) -> list[Word]:
+def _words(text: str) -> tuple[Word, ...]:
     words = []
     previous_end = 0
     for match in _WORD.finditer(text):
         token = match.group()
-        stemmed = terms(token)
         words.append(
             Word(
                 match.start(),
                 match.end(),
                 token,
-                stemmed[0] if stemmed and token.lower() not in STOPWORDS else None,
+                _term(token),
                 bool(_CAPITALISED.match(token)) and match.start() > 0,
                 bool(_BREAK.search(text, previous_end, match.start())),
             )
         )
         previous_end = match.end()
-    return words
+    return tuple(words)
 
 
-def _candidates(
-    words: list[Word], text: str, question_terms: set[str], asked: Asked
-) -> list[tuple[int, int]]:
-    """(first, last) word indexes of the spans that may answer, by the kind asked for."""
-    if asked == "number":
-        return _quantities(words)
-    if asked == "date":
-        return _dates(words, text)
-    spans = _names(words)
-    if asked == "thing":
-        spans += _content_runs(words, question_terms) + _quantities(words) + _dates(words, text)
-    return spans
+# Words (and spans of a few) whose readings are kept: most come up in many sentences.
+CACHED_WORDS = 16384
 
 
-def _quantities(words: list[Word]) -> list[tuple[int, int]]:
+@lru_cache(maxsize=CACHED_WORDS)
+def _term(token: str) -> str | None:
+    """A word's stemmed term; None for a stop word."""
+    stemmed = terms(token)
+    return stemmed[0] if stemmed and token.lower() not in STOPWORDS else None
+
+
+@lru_cache(maxsize=CACHED_WORDS)
+def _holds(answer_type: AnswerType, text: str) -> bool:
+    """`holds` for a word or a span: "1,458 kilometers" holds a quantity."""
+    return holds(answer_type, text)
+
+
+def _quantities(words: Sequence[Word]) -> list[tuple[int, int]]:
     """A number, its magnitude words and the word it counts: "5 million barrels", "1,458 km"."""
     spans = []
     for i, word in enumerate(words):
-        if not has_quantity(word.text) and not (
-            i + 1 < len(words) and has_quantity(f"{word.text} {words[i + 1].text}")
+        if not _holds("number", word.text) and not (
+            i + 1 < len(words) and _holds("number", f"{word.text} {words[i + 1].text}")
         ):
             continue
         last = i
@@ -174,7 +253,7 @@ def _quantities(words: list[Word]) -> list[tuple[int, int]]:
     return spans
 
 
-def _qualified(words: list[Word], i: int) -> int:
+def _qualified(words: Sequence[Word], i: int) -> int:
     """Where the quantity at word `i` starts, with what qualifies it ("more than 900")."""
     if i >= 1 and not words[i].after_break and words[i - 1].text.lower() in _APPROXIMATE:
         return i - 1
@@ -189,7 +268,7 @@ def _qualified(words: list[Word], i: int) -> int:
     return i
 
 
-def _dates(words: list[Word], text: str) -> list[tuple[int, int]]:
+def _dates(words: Sequence[Word], text: str) -> list[tuple[int, int]]:
     starts = {w.start: i for i, w in enumerate(words)}
     ends = {w.end: i for i, w in enumerate(words)}
     return [
@@ -199,7 +278,7 @@ def _dates(words: list[Word], text: str) -> list[tuple[int, int]]:
     ]
 
 
-def _names(words: list[Word]) -> list[tuple[int, int]]:
+def _names(words: Sequence[Word]) -> list[tuple[int, int]]:
     """Maximal runs of capitalised words, joined by "of", "the", "and" ("Ministry of Interior")."""
     spans = []
     i = 0
@@ -225,7 +304,7 @@ def _names(words: list[Word]) -> list[tuple[int, int]]:
     return spans
 
 
-def _content_runs(words: list[Word], question_terms: set[str]) -> list[tuple[int, int]]:
+def _content_runs(words: Sequence[Word], question_terms: set[str]) -> list[tuple[int, int]]:
     """Runs of content words the question lacks, within a clause, and their sub-runs; "of",
     "and" and "or" between two of them join them ("constant factors and smaller terms")."""
 
@@ -258,11 +337,11 @@ def _content_runs(words: list[Word], question_terms: set[str]) -> list[tuple[int
 def _fit(asked: Asked, span: str, words: Sequence[Word]) -> float:
     """How well a span fits the kind of answer asked for: 0 (not at all) to 1."""
     if asked in ("number", "date"):
-        return 1.0 if holds(asked, span) else 0.0
+        return 1.0 if _holds(asked, span) else 0.0
     # The sentence's first word is capitalised whatever it is ("However", "Thus").
     capitalised = all(w.capitalised for w in words if w.text.lower() not in _JOINS_NAMES)
     if asked in ("name", "place"):
         return 1.0 if capitalised else 0.0
-    if has_quantity(span) or holds("date", span):
+    if _holds("number", span) or _holds("date", span):
         return 0.6
     return 0.8 if capitalised else 0.5

@@ -7,6 +7,7 @@ import pytest
 
 from qa_service.answering.contradictions import (
     Slot,
+    _words,
     first_mismatch,
     inserted,
     is_verbatim,
@@ -429,3 +430,19 @@ def test_a_word_wedged_into_a_phrase_the_quote_has_whole_is_an_insertion() -> No
 )
 def test_no_insertion_where_the_claim_rewords(claim: str, quote: str, word: str) -> None:
     assert inserted(claim, quote, _offsets(claim, word)) is None
+
+
+def test_the_words_kept_per_text_are_handed_out_as_copies() -> None:
+    """A text's words are read once and kept; a caller that extends its list (the hyphenated
+    parts of a quote's words) must not change what the next caller gets."""
+    text = "The Iraq-Iran border measures 1,458 kilometers."
+    words = _words(text)
+    words += _words(text.replace("-", " "))
+    assert [w.text for w in _words(text)] == [
+        "The",
+        "Iraq-Iran",
+        "border",
+        "measures",
+        "1,458",
+        "kilometers",
+    ]

@@ -10,7 +10,8 @@ import pytest
 from indexer.embedding import resolve_model_path
 from indexer.onnx_encoder import export_token_encoder
 from indexer.settings import BUNDLED_MODEL
-from qa_service.answering.coverage import Coverage, TokenEncoder
+from qa_service.answering import coverage as coverage_module
+from qa_service.answering.coverage import Coverage, TokenEncoder, WordState
 from qa_service.answering.judging import ENCODER_CACHE
 from qa_service.answering.support_model import SupportModelError
 
@@ -60,3 +61,37 @@ def test_a_damaged_export_is_refused_with_what_to_do(tmp_path: Path) -> None:
     damaged.write_bytes(b"not an onnx graph")
     with pytest.raises(SupportModelError, match=r"delete it and start again"):
         TokenEncoder(tmp_path)
+
+
+class _Counting:
+    """The real token encoder, counting the texts it reads."""
+
+    def __init__(self, encoder: TokenEncoder) -> None:
+        self.encoder = encoder
+        self.read: list[str] = []
+
+    def words(self, text: str) -> list[WordState]:
+        self.read.append(text)
+        return self.encoder.words(text)
+
+
+def test_token_states_are_read_once_per_text_within_the_bound(
+    encoder: TokenEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slot check reads the question against each sentence of the gate's window: a text that
+    comes up again (the question, a sentence) is read once, and only the last CACHED_TEXTS
+    texts are kept."""
+    monkeypatch.setattr(coverage_module, "CACHED_TEXTS", 2)
+    counting = _Counting(encoder)
+    coverage = Coverage(counting)  # type: ignore[arg-type]
+    question = SUMMIT.replace("sidelined Egypt", "sidelined Iraq")
+    first = coverage.changed(question, SUMMIT)
+    assert first == "the quote says “Egypt”, not “Iraq”"
+    assert coverage.changed(question, SUMMIT) == first
+    assert counting.read.count(question) == 1 and counting.read.count(SUMMIT) == 1
+    coverage.unsaid("In 1978 an Arab League summit in Baghdad condemned Egypt.", SUMMIT)
+    coverage.unsaid("In 1978 an Arab League summit in Baghdad condemned Egypt.", SUMMIT)
+    assert counting.read.count(SUMMIT) == 1
+    coverage.unsaid("Baghdad hosted a summit that imposed an embargo.", "Baghdad hosted a summit.")
+    coverage.changed(question, SUMMIT)  # pushed out by the last two texts: read again
+    assert counting.read.count(question) == 2 and counting.read.count(SUMMIT) == 2

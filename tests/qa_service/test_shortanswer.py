@@ -7,6 +7,7 @@ import pytest
 from eval.dataset import load_eval_set
 from indexer.analysis import asked_for
 from qa_service.answering import Source, short_answer
+from qa_service.answering.shortanswer import CACHED_SENTENCES, _sentence
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
 
@@ -129,3 +130,41 @@ def test_short_answers_point_into_a_cited_sentence(service: QAService) -> None:
             for c in response.citations
         )
     assert given >= len(QUESTIONS) // 2  # most fact questions get one
+
+
+def test_a_sentence_read_for_one_question_answers_the_next_as_if_read_afresh() -> None:
+    """The reading kept per sentence holds only what does not depend on the question: a thing
+    question's runs of content words are its own, so two questions on one sentence differ."""
+    questions = [
+        "Which agreements approved the border between Iraq and Iran?",
+        "What separates Iraq and Iran?",
+        "What measures 1,458 kilometers?",
+        "How long is the border between Iraq and Iran?",
+        "When was the border between Iraq and Iran approved?",
+    ]
+    fresh = []
+    for question in questions:
+        _sentence.cache_clear()
+        fresh.append(short_answer(question, _cited(BORDER)))
+    warm = [short_answer(question, _cited(BORDER)) for question in questions]
+    assert warm == fresh
+    assert len({span.text for span in fresh if span}) == len(questions)
+
+
+def test_the_sentences_kept_are_bounded() -> None:
+    _sentence.cache_clear()
+    for n in range(CACHED_SENTENCES + 10):
+        short_answer("How long is the border?", _cited(f"The border is {n} kilometers long."))
+    kept = _sentence.cache_info()
+    assert kept.currsize == CACHED_SENTENCES == kept.maxsize
+
+
+def test_a_kept_reading_is_placed_at_each_citation_s_own_offsets() -> None:
+    """What is kept of a sentence is relative to its text: the same sentence in another document,
+    or moved by a rebuilt index, gets its span at its own offsets."""
+    question = "How long is the border between Iraq and Iran?"
+    first = short_answer(question, _cited(BORDER))
+    moved = short_answer(question, [(Source("other", 7, 7 + len(BORDER), "other:c"), BORDER)])
+    assert first is not None and moved is not None
+    assert (first.doc_id, first.start - OFFSET) == ("doc", moved.start - 7)
+    assert moved.doc_id == "other" and BORDER[moved.start - 7 : moved.end - 7] == moved.text
