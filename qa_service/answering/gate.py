@@ -180,7 +180,7 @@ class PresuppositionGate:
         self, question: Question, candidates: list[Candidate], corpus: CorpusView
     ) -> Reading:
         bm25 = corpus.bm25
-        weights = {t: bm25.idf(t) for t in set(question.terms)}
+        weights = {t: bm25.idf(t) for t in dict.fromkeys(question.terms)}  # in question order
         total = math.fsum(weights.values()) or 1.0
         best = max(c.relevance for c in candidates)
         evidence = max(
