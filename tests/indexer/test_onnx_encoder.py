@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from indexer.artifact import file_sha256
@@ -73,6 +76,29 @@ def test_the_export_is_cached_and_deterministic(settings: Settings, tmp_path: Pa
     assert again.relative_to(tmp_path / "b") == first.relative_to(tmp_path / "a")
     for name in written:
         assert file_sha256(again.parent / name) == file_sha256(first.parent / name)
+
+
+def test_the_export_is_fused_and_int8_keeps_the_feed_forward_outputs_fp32(
+    settings: Settings,
+) -> None:
+    """The optimiser's fusions matched (a new tracer or transformers version that breaks the
+    pattern would silently leave the slower graph), and int8 quantised what `RECIPE` says."""
+    model = resolve_model_path(settings.embedding_model)
+    layers = json.loads((model / "config.json").read_text())["num_hidden_layers"]
+
+    def ops(encoder: EncoderKind) -> collections.Counter[str]:
+        graph = onnx.load(str(export_encoder(model, encoder, settings.encoder_cache_dir))).graph
+        return collections.Counter(node.op_type for node in graph.node)
+
+    fp32 = ops("onnx-fp32")
+    assert fp32["Attention"] == layers and fp32["EmbedLayerNormalization"] == 1
+    assert fp32["SkipLayerNormalization"] == 2 * layers and fp32["BiasGelu"] == layers
+    assert fp32["Softmax"] == 0 and fp32["LayerNormalization"] == 0
+    int8 = ops("onnx-int8")
+    assert int8["QAttention"] == layers and int8["Attention"] == 0
+    # quantised: each layer's attention output and feed-forward input projections
+    assert int8["DynamicQuantizeMatMul"] + int8["MatMulInteger"] == 2 * layers
+    assert int8["MatMul"] == layers  # the feed-forward output projections, in fp32
 
 
 def test_a_model_the_graph_cannot_pool_is_refused(tmp_path: Path, settings: Settings) -> None:
