@@ -31,12 +31,16 @@ def sentences(service: QAService) -> list[str]:
     return [s.text for s in service.index.sentences[::17]] + [LONG]
 
 
-@pytest.mark.parametrize(("encoder", "least"), [("onnx-fp32", 0.9999), ("onnx-int8", 0.98)])
+# int8 measured 0.9970 / 0.9947 on these sentences, the fused fp32 1.0000 / 0.99999996
+@pytest.mark.parametrize(
+    ("encoder", "mean", "least"), [("onnx-fp32", 0.99999, 0.9999), ("onnx-int8", 0.995, 0.99)]
+)
 def test_onnx_vectors_match_torch_on_real_sentences(
     settings: Settings,
     torch_embedder: Embedder,
     sentences: list[str],
     encoder: EncoderKind,
+    mean: float,
     least: float,
 ) -> None:
     onnx = open_embedder(settings, encoder, "query")
@@ -46,7 +50,7 @@ def test_onnx_vectors_match_torch_on_real_sentences(
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     cosines = np.sum(vectors * expected, axis=1)
-    assert cosines.mean() >= 0.99
+    assert cosines.mean() >= mean
     assert cosines.min() >= least
     alone = onnx.embed_query(sentences[3])  # one call of one: no padding from a batch
     assert np.allclose(alone[0], vectors[3], atol=1e-4)
