@@ -54,8 +54,8 @@ class IndexSettings(BaseSettings):
         "onnx-fp32",
         description="What embeds questions; the build measures it against the build encoder "
         "and the service refuses a pairing the index did not allow (int8 is about a third "
-        "faster, but moves retrieval by more than 0.005 on three of the four eval corpora's "
-        "dev splits)",
+        "faster, but moves one or two questions' passages on an eval corpus: more than the "
+        "0.005 allowed)",
     )
     query_threads: int = Field(
         1, ge=1, description="Threads of one ONNX query call (one per request path)"
