@@ -3,7 +3,8 @@
     python bench/query.py [--questions N]
 
 Floors: one query embedding with each encoder (PyTorch, ONNX fp32, ONNX int8), called
-directly. /ask runs with the configured query encoder (RAG_QUERY_ENCODER) and adds retrieval
+directly, with each ONNX encoder's mean and least cosine to PyTorch's vector of the same
+questions. /ask runs with the configured query encoder (RAG_QUERY_ENCODER) and adds retrieval
 and answer assembly on top. Everything is interleaved question by question, so every row sees
 the same machine state. The answer cache is off so every question does the full work; a last
 line shows what a repeated question costs with the cache on.
@@ -23,10 +24,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages first
 
 import faiss
+import numpy as np
+import numpy.typing as npt
 
 from eval.dataset import load_eval_set
 from eval.metrics.latency import percentile  # nearest rank, p in percent
-from indexer.embedding import Embedder, open_embedder
+from indexer.embedding import Embedder, Vectors, open_embedder
 from indexer.settings import EncoderKind
 from qa_service.pipeline import QAService
 from qa_service.schemas import AskRequest
@@ -38,6 +41,7 @@ class InProcess:
     encoder: EncoderKind  # the service's query encoder
     questions: int
     floors_ms: dict[EncoderKind, list[float]]
+    cosines: dict[EncoderKind, npt.NDArray[np.float32]]  # to PyTorch's vector, per question
     ask_ms: list[float]
     stages_ms: dict[str, list[float]]
 
@@ -57,19 +61,23 @@ def measure(questions: int) -> InProcess:
         for embedder in embedders.values():
             embedder.embed_query(text)
     floors: dict[EncoderKind, list[float]] = {kind: [] for kind in embedders}
+    vectors: dict[EncoderKind, list[Vectors]] = {kind: [] for kind in embedders}
     ask: list[float] = []
     stages: dict[str, list[float]] = {}
     for text in texts:
         for kind, embedder in embedders.items():
             started = time.perf_counter()
-            embedder.embed_query(text)
+            vector = embedder.embed_query(text)
             floors[kind].append((time.perf_counter() - started) * 1000)
+            vectors[kind].append(vector)
         started = time.perf_counter()
         response = service.ask(AskRequest(question=text))
         ask.append((time.perf_counter() - started) * 1000)
         for stage, ms in response.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
-    return InProcess(settings.query_encoder, len(texts), floors, ask, stages)
+    torch = np.vstack(vectors["torch"])
+    cosines = {kind: np.sum(np.vstack(rows) * torch, axis=1) for kind, rows in vectors.items()}
+    return InProcess(settings.query_encoder, len(texts), floors, cosines, ask, stages)
 
 
 def report(result: InProcess) -> None:
@@ -77,10 +85,13 @@ def report(result: InProcess) -> None:
         f"{result.questions} questions; /ask with the {result.encoder} query encoder; "
         f"faiss threads {faiss.omp_get_max_threads()}"
     )
-    print(f"{'':<28}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{'':<28}{'p50 ms':>9}{'p95 ms':>9}   cosine to torch, mean / least")
     for kind, values in result.floors_ms.items():
         line = f"{percentile(values, 50):>9.2f}{percentile(values, 95):>9.2f}"
-        print(f"{f'floor: {kind} embed only':<28}{line}")
+        cosines = result.cosines[kind]
+        print(
+            f"{f'floor: {kind} embed only':<28}{line}   {cosines.mean():.5f} / {cosines.min():.5f}"
+        )
     ask = result.ask_ms
     print(f"{'/ask in process':<28}{percentile(ask, 50):>9.2f}{percentile(ask, 95):>9.2f}")
     for stage in ("embed", "dense", "bm25", "fusion", "answer"):

@@ -43,6 +43,7 @@ from indexer.dense import DenseParams, build_dense_index, describe
 from indexer.embedding import (
     Embedder,
     Vectors,
+    encoder_sha256,
     hash_model_files,
     open_embedder,
     resolve_model_path,
@@ -167,6 +168,12 @@ def index_needs_build(settings: IndexSettings) -> list[str]:
     model_files = hash_model_files(resolve_model_path(settings.embedding_model))
     if model_files != manifest.embedding.files_sha256:
         reasons.append("the embedding model's files changed")
+    measured = manifest.query_encoders.get(settings.query_encoder)
+    if measured and measured.sha256 != encoder_sha256(settings, settings.query_encoder):
+        reasons.append(
+            f"the query encoder {settings.query_encoder} changed (another recipe or library "
+            "version) since it was measured"
+        )
     return reasons
 
 
@@ -379,12 +386,19 @@ def _query_encoders(
     dense: faiss.Index,
 ) -> dict[EncoderKind, QueryEncoderInfo]:
     """The build's encoders measured against its vectors (`measure_query_encoders`); the current
-    version's measures are kept when the same model and library versions made them (the
-    encoders are then the same files, and their pairing does not depend on which documents are
-    indexed)."""
+    version's measures are kept when the same library versions made them and the configured
+    query encoder is the file they measured (a new export recipe changes its hash); their
+    pairing does not depend on which documents are indexed."""
     if reuse is not None:
         previous = reuse.index.manifest
-        if previous.versions == _versions() and settings.query_encoder in previous.query_encoders:
+        kind = settings.query_encoder
+        measured = previous.query_encoders.get(kind)
+        current = loaded[kind].identity.encoder_sha256 if kind in loaded else None
+        if (
+            previous.versions == _versions()
+            and measured is not None
+            and measured.sha256 == (current or encoder_sha256(settings, kind))
+        ):
             return dict(previous.query_encoders)
     return measure_query_encoders(embedder, sentences, sentence_vectors, dense, settings, loaded)
 

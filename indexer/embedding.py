@@ -85,6 +85,19 @@ def open_embedder(
     )
 
 
+def encoder_sha256(settings: IndexSettings, encoder: EncoderKind) -> str:
+    """What `ModelIdentity.encoder_sha256` of `open_embedder(settings, encoder, ...)` will be,
+    without loading it: the ONNX file's hash (exported first if it is not cached), or for
+    PyTorch the model files' hash."""
+    path = resolve_model_path(settings.embedding_model)
+    if encoder == "torch":
+        return hash_model_files(path)
+    from indexer.artifact import file_sha256
+    from indexer.onnx_encoder import export_encoder
+
+    return file_sha256(export_encoder(path, encoder, settings.encoder_cache_dir))
+
+
 def resolve_model_path(name: str) -> Path:
     """The folder of a model given as the bundled default, a folder, or a cached hub name."""
     if name == BUNDLED_MODEL:

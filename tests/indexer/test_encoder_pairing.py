@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from indexer.artifact import IndexMismatchError, load_index, read_manifest
-from indexer.building import BuildReport, index_needs_build, measure_query_encoder
+from indexer.building import BuildReport, build_index, index_needs_build, measure_query_encoder
 from indexer.embedding import Embedder, open_embedder
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
@@ -129,6 +129,24 @@ def test_the_service_refuses_an_unmeasured_query_encoder(
     with pytest.raises(IndexMismatchError, match="did not measure the onnx-int8 query encoder"):
         QAService(int8)
     assert "the query encoder onnx-int8 was not measured against it" in index_needs_build(int8)
+
+
+def test_a_query_encoder_changed_since_it_was_measured_is_measured_again(
+    settings: Settings, index_copy: Path, service: QAService
+) -> None:
+    """A new export recipe or library version makes another file: the index is stale until a
+    build measures that file (a rebuild that kept the old measure would be refused forever)."""
+    kind = settings.query_encoder
+    _edit_pairing(index_copy, lambda pairs: pairs[kind].update(sha256="f" * 64))
+    copy = settings.model_copy(update={"index_dir": index_copy})
+    changed = f"the query encoder {kind} changed (another recipe or library version) since it"
+    assert f"{changed} was measured" in index_needs_build(copy)
+    with pytest.raises(IndexMismatchError, match=f"measured a different {kind} encoder"):
+        QAService(copy)
+    build_index(copy, embedders=[service.embedder])
+    assert index_needs_build(copy) == []
+    measured = read_manifest(index_copy).query_encoders[kind]
+    assert measured.sha256 == service.embedder.identity.encoder_sha256 and measured.allowed
 
 
 def test_the_build_encoder_always_pairs_with_its_index(
