@@ -27,6 +27,7 @@ from corpus import Document, SkippedFile, read_corpus
 from indexer.analysis import DEFAULT_ANALYZER, TextAnalyzer
 from indexer.artifact import CorpusIndex, EmbeddingInfo, QueryEncoderInfo
 from indexer.building import (
+    PROBES,
     BuildProgress,
     SilentProgress,
     _same_encoder,
@@ -35,7 +36,7 @@ from indexer.building import (
     measure_query_encoders,
 )
 from indexer.chunking import Chunk, ChunkingParams, chunk_document, embedded_text
-from indexer.embedding import Embedder, Vectors, open_embedder
+from indexer.embedding import Embedder, Vectors, encoder_sha256, open_embedder
 from indexer.postgres import IndexedDocument, PostgresStore
 from indexer.settings import EncoderKind, IndexSettings
 from indexer.store import StoreUnavailableError
@@ -150,10 +151,16 @@ def sync_database(
             report.deleted.append(doc_id)
         report.seconds["loading documents"] = round(time.perf_counter() - started, 3)
         meta = store.meta()
-        measured = dict(meta.query_encoders) if meta is not None and not written else {}
+        measured = dict(meta.query_encoders) if meta is not None else {}
         if written or meta is None or meta.embedding is None:
             progress.stage("measuring query encoders")
             measured = _measure(embedder, written, settings, loaded)
+        elif not _still_measured(measured, settings, loaded):
+            # nothing changed but the query encoder's file (a new export recipe or library):
+            # measure it again on stored documents, embedded again without being written
+            progress.stage("measuring query encoders")
+            sample = _probe_documents(corpus.documents, embedder, settings, analyzer)
+            measured = _measure(embedder, sample, settings, loaded)
         store.set_meta(
             _embedding(embedder),
             analyzer.info,
@@ -322,6 +329,36 @@ def _measure(
         return {embedder.identity.encoder: _same_encoder(embedder)}
     vectors = _stack([d.sentence_vectors for d in written], dimension)
     return measure_query_encoders(embedder, sentences, vectors, dense, settings, loaded)
+
+
+def _still_measured(
+    measured: dict[EncoderKind, QueryEncoderInfo],
+    settings: IndexSettings,
+    loaded: dict[EncoderKind, Embedder],
+) -> bool:
+    """Whether the configured query encoder is the file that `measured` measured."""
+    kind = settings.query_encoder
+    info = measured.get(kind)
+    if info is None:
+        return False
+    current = loaded[kind].identity.encoder_sha256 if kind in loaded else None
+    return info.sha256 == (current or encoder_sha256(settings, kind))
+
+
+def _probe_documents(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: IndexSettings,
+    analyzer: TextAnalyzer,
+) -> list[IndexedDocument]:
+    """The corpus's first documents, indexed in memory, until they hold the sentences a
+    query encoder's measure reads (`PROBES`)."""
+    indexed: list[IndexedDocument] = []
+    for document in documents:
+        indexed.append(index_document(document, embedder, settings, analyzer))
+        if sum(len(d.sentences) for d in indexed) >= PROBES:
+            break
+    return indexed
 
 
 def _stack(parts: list[Vectors], dimension: int) -> Vectors:
