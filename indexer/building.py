@@ -385,22 +385,28 @@ def _query_encoders(
     sentence_vectors: Vectors,
     dense: faiss.Index,
 ) -> dict[EncoderKind, QueryEncoderInfo]:
-    """The build's encoders measured against its vectors (`measure_query_encoders`); the current
-    version's measures are kept when the same library versions made them and the configured
-    query encoder is the file they measured (a new export recipe changes its hash); their
-    pairing does not depend on which documents are indexed."""
-    if reuse is not None:
-        previous = reuse.index.manifest
-        kind = settings.query_encoder
-        measured = previous.query_encoders.get(kind)
-        current = loaded[kind].identity.encoder_sha256 if kind in loaded else None
-        if (
-            previous.versions == _versions()
-            and measured is not None
-            and measured.sha256 == (current or encoder_sha256(settings, kind))
-        ):
-            return dict(previous.query_encoders)
-    return measure_query_encoders(embedder, sentences, sentence_vectors, dense, settings, loaded)
+    """The build's encoders measured against its vectors (`measure_query_encoders`). The current
+    version's measures still hold for encoders whose file is the one they measured, when the
+    same library versions made them (a new export recipe changes the hash; the pairing does not
+    depend on which documents are indexed): they are kept beside the configured query encoder's,
+    so switching `RAG_QUERY_ENCODER` back and forth needs one build per encoder, not one per
+    switch."""
+    kept: dict[EncoderKind, QueryEncoderInfo] = {}
+    if reuse is not None and reuse.index.manifest.versions == _versions():
+        kept = {
+            kind: measured
+            for kind, measured in reuse.index.manifest.query_encoders.items()
+            if measured.sha256
+            == (
+                loaded[kind].identity.encoder_sha256
+                if kind in loaded
+                else encoder_sha256(settings, kind)
+            )
+        }
+        if settings.query_encoder in kept:
+            return kept
+    fresh = measure_query_encoders(embedder, sentences, sentence_vectors, dense, settings, loaded)
+    return {**kept, **fresh}
 
 
 def _too_long(embedder: Embedder, rows: _Rows, reuse: Reusable | None) -> int:

@@ -159,3 +159,19 @@ def test_the_build_encoder_always_pairs_with_its_index(
         encoder_sha256=read_manifest(index_copy).embedding.encoder_sha256,
     )
     assert load_index(index_copy, torch_identity, verify_checksums=False).chunks
+
+
+def test_a_build_for_another_query_encoder_keeps_the_measures_that_still_hold(
+    settings: Settings, index_copy: Path, int8: Embedder, service: QAService
+) -> None:
+    """Switching RAG_QUERY_ENCODER to int8 and back needs one build, not one per switch."""
+    with_int8 = settings.model_copy(update={"index_dir": index_copy, "query_encoder": "onnx-int8"})
+    build_index(with_int8, embedders=[int8])
+    pairs = read_manifest(index_copy).query_encoders
+    assert {settings.build_encoder, settings.query_encoder, "onnx-int8"} <= set(pairs)
+    assert pairs["onnx-int8"].sha256 == int8.identity.encoder_sha256
+    assert pairs[settings.query_encoder].sha256 == service.embedder.identity.encoder_sha256
+    back = settings.model_copy(update={"index_dir": index_copy})
+    assert index_needs_build(with_int8) == [] and index_needs_build(back) == []
+    assert load_index(index_copy, service.embedder.identity, verify_checksums=False).chunks
+    assert load_index(index_copy, int8.identity, verify_checksums=False).chunks
