@@ -304,13 +304,23 @@ def _quantise(fp32: Path, target: Path, every_matmul: bool = False) -> None:
             "DefaultTensorType": onnx.TensorProto.FLOAT,
         },
     }
-    quantize_dynamic(
-        fp32,
-        target,
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        **({"op_types_to_quantize": ["MatMul"]} if every_matmul else selective),
-    )
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)  # the graph is already optimised by the export
+    try:
+        quantize_dynamic(
+            fp32,
+            target,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            **({"op_types_to_quantize": ["MatMul"]} if every_matmul else selective),
+        )
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
+
+
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """onnxruntime's quantiser logs, on the root logger, advice to pre-process the graph."""
+    return "pre-processing before quantization" not in record.getMessage()
 
 
 def _quantise_smoothed(model_path: Path, fp32: Path, target: Path) -> None:
