@@ -396,12 +396,7 @@ def _query_encoders(
         kept = {
             kind: measured
             for kind, measured in reuse.index.manifest.query_encoders.items()
-            if measured.sha256
-            == (
-                loaded[kind].identity.encoder_sha256
-                if kind in loaded
-                else encoder_sha256(settings, kind)
-            )
+            if measured.sha256 == encoder_sha256(settings, kind, loaded)
         }
         if settings.query_encoder in kept:
             return kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -85,10 +86,16 @@ def open_embedder(
     )
 
 
-def encoder_sha256(settings: IndexSettings, encoder: EncoderKind) -> str:
-    """What `ModelIdentity.encoder_sha256` of `open_embedder(settings, encoder, ...)` will be,
-    without loading it: the ONNX file's hash (exported first if it is not cached), or for
-    PyTorch the model files' hash."""
+def encoder_sha256(
+    settings: IndexSettings,
+    encoder: EncoderKind,
+    loaded: Mapping[EncoderKind, Embedder] | None = None,
+) -> str:
+    """What `ModelIdentity.encoder_sha256` of `open_embedder(settings, encoder, ...)` is: the
+    `loaded` encoder's own, else found without loading it: the ONNX file's hash (exported first
+    if it is not cached), or for PyTorch the model files' hash."""
+    if loaded and encoder in loaded:
+        return loaded[encoder].identity.encoder_sha256
     path = resolve_model_path(settings.embedding_model)
     if encoder == "torch":
         return hash_model_files(path)

@@ -337,12 +337,10 @@ def _still_measured(
     loaded: dict[EncoderKind, Embedder],
 ) -> bool:
     """Whether the configured query encoder is the file that `measured` measured."""
-    kind = settings.query_encoder
-    info = measured.get(kind)
-    if info is None:
-        return False
-    current = loaded[kind].identity.encoder_sha256 if kind in loaded else None
-    return info.sha256 == (current or encoder_sha256(settings, kind))
+    info = measured.get(settings.query_encoder)
+    return info is not None and info.sha256 == encoder_sha256(
+        settings, settings.query_encoder, loaded
+    )
 
 
 def _probe_documents(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from qa_service.answering.contradictions import (
     replaced,
     unmatched,
 )
+from qa_service.answering.recent import Recent
 from qa_service.answering.support_model import SupportModelError
 
 logger = logging.getLogger(__name__)
@@ -114,9 +113,9 @@ class Coverage:
 
     def __init__(self, encoder: TokenEncoder) -> None:
         self._encoder = encoder
-        self._texts: OrderedDict[str, list[WordState]] = OrderedDict()
-        self._alone: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()  # the gate and the judge read it from request threads
+        # the gate and the judge read them from request threads
+        self._texts: Recent[str, list[WordState]] = Recent(CACHED_TEXTS)
+        self._alone: Recent[str, npt.NDArray[np.float32]] = Recent(_CACHED_WORDS)
 
     def changed(self, claim: str, quote: str) -> str | None:
         """Why the claim is not the quote's statement with a word or two reworded: it puts other
@@ -152,17 +151,7 @@ class Coverage:
 
     def _word_alone(self, word: str) -> npt.NDArray[np.float32]:
         key = word.lower()
-        with self._lock:
-            if key in self._alone:
-                self._alone.move_to_end(key)
-                return self._alone[key]
-        states = self._encoder.words(key)
-        vector = states[0].vector if states else np.zeros(1, dtype=np.float32)
-        with self._lock:
-            self._alone[key] = vector
-            if len(self._alone) > _CACHED_WORDS:
-                self._alone.popitem(last=False)
-        return vector
+        return self._alone.get(key, lambda: _first_state(self._encoder.words(key)))
 
     def unsaid(self, claim: str, quote: str) -> list[str]:
         """The claim's content words (as written, in order) that the quote has no counterpart
@@ -188,16 +177,12 @@ class Coverage:
 
     def _states(self, text: str) -> list[WordState]:
         """`TokenEncoder.words`, remembered for the last CACHED_TEXTS texts."""
-        with self._lock:
-            if text in self._texts:
-                self._texts.move_to_end(text)
-                return self._texts[text]
-        states = self._encoder.words(text)
-        with self._lock:
-            self._texts[text] = states
-            if len(self._texts) > CACHED_TEXTS:
-                self._texts.popitem(last=False)
-        return states
+        return self._texts.get(text, lambda: self._encoder.words(text))
+
+
+def _first_state(states: list[WordState]) -> npt.NDArray[np.float32]:
+    """A word read alone: its state (zeros for one the model has no piece for)."""
+    return states[0].vector if states else np.zeros(1, dtype=np.float32)
 
 
 def _state_at(states: list[WordState], offset: int) -> npt.NDArray[np.float32]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +16,7 @@ import numpy as np
 from indexer.analysis import AnswerType, expected_answer_type, holds, name_terms
 from indexer.chunking import Sentence
 from indexer.store import CorpusView
+from qa_service.answering.recent import Recent
 from qa_service.answering.roles import Question
 from qa_service.retrieval import Hit
 from qa_service.settings import Settings
@@ -72,8 +71,7 @@ class SentenceScorer:
         self._params = params
         # At most one entry per sentence and answer type, so it is bounded by the index size.
         self._holds_cache: dict[tuple[AnswerType, int], bool] = {}
-        self._recent: OrderedDict[tuple[str, tuple[str, ...]], list[Candidate]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._recent: Recent[tuple[str, tuple[str, ...]], list[Candidate]] = Recent(RECENT)
 
     def candidates(
         self, question: Question, hits: list[Hit], corpus: CorpusView
@@ -81,17 +79,7 @@ class SentenceScorer:
         """Every sentence of the top passages, scored against the question; scored once for
         the gate and the answerer of the same question and passages."""
         key = (question.text, tuple(hit.chunk.id for hit in hits[: self._params.passages]))
-        with self._lock:
-            found = self._recent.get(key)
-            if found is not None:
-                self._recent.move_to_end(key)
-                return list(found)
-        scored = self._score(question, hits, corpus)
-        with self._lock:
-            self._recent[key] = scored
-            while len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
-        return list(scored)
+        return list(self._recent.get(key, lambda: self._score(question, hits, corpus)))
 
     def _score(self, question: Question, hits: list[Hit], corpus: CorpusView) -> list[Candidate]:
         origin: dict[int, str] = {}
