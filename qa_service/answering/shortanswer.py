@@ -341,7 +341,8 @@ def _fit(asked: Asked, span: str, words: Sequence[Word]) -> float:
     # The sentence's first word is capitalised whatever it is ("However", "Thus").
     capitalised = all(w.capitalised for w in words if w.text.lower() not in _JOINS_NAMES)
     if asked in ("name", "place"):
-        return 1.0 if capitalised else 0.0
+        # "January 2016" is capitalised, but a date answers no "who" nor "where"
+        return 1.0 if capitalised and not _holds("date", span) else 0.0
     if _holds("number", span) or _holds("date", span):
         return 0.6
     return 0.8 if capitalised else 0.5

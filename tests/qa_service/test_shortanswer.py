@@ -96,6 +96,16 @@ def test_the_first_word_of_a_sentence_is_not_a_name() -> None:
     assert short_answer("Who decided?", _cited("Thus the matter was settled.")) is None
 
 
+def test_a_date_answers_no_who_nor_where() -> None:
+    # "January 2016" is capitalised like a name, but it names no one and no place.
+    text = "The kingdom appointed its first ambassador there in January 2016."
+    assert short_answer("Who is the ambassador in Washington?", _cited(text)) is None
+    assert short_answer("Where is the ambassador?", _cited(text)) is None
+    named = "The kingdom appointed Thamer Sabhan as its ambassador in January 2016."
+    span = short_answer("Who was appointed ambassador?", _cited(named))
+    assert span is not None and span.text == "Thamer Sabhan"
+
+
 def test_questions_that_want_more_than_a_phrase_get_none() -> None:
     assert (
         short_answer("Why did Iraq and Iran sign the Algiers Agreements?", _cited(BORDER)) is None
