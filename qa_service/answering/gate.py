@@ -29,7 +29,7 @@ from indexer.store import CorpusView
 from qa_service.answering.coverage import Coverage
 from qa_service.answering.evidence import Candidate, SentenceScorer
 from qa_service.answering.roles import AnswerContext, GateDecision, Question, Source
-from qa_service.answering.shortanswer import short_answer
+from qa_service.answering.shortanswer import has_short_answer
 
 NO_PASSAGE = "no passage of the documents matches the question"
 WEAK_EVIDENCE = "the closest passages do not say what the question asks"
@@ -245,7 +245,7 @@ class PresuppositionGate:
         if asked_for(question) is None:
             return False
         cited = [(Source(s.doc_id, s.start, s.end, ""), s.text) for s in window.sentences]
-        return short_answer(question, cited) is None
+        return not has_short_answer(question, cited)
 
     @staticmethod
     def _window(sentence: Sentence, corpus: CorpusView) -> Window:

@@ -11,7 +11,7 @@ no candidate fits, there is no short answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,42 +73,62 @@ def short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> Span | N
     head_match = _HEAD.search(question)
     head = set(terms(head_match.group(1))) if head_match else set()
     best: tuple[float, Span] | None = None
-    for rank, (source, text) in enumerate(cited):
-        sentence = _sentence(text)
+    for rank, source, sentence, matched, candidate in _admissible(asked, question_terms, cited):
         words = sentence.words
-        matched = [i for i, w in enumerate(words) if w.term in question_terms]
-        if not matched:
-            continue
+        first, last, inside = candidate.first, candidate.last, candidate.inside
         # The sentence matching the question best is where its answer most likely is.
         sentence_weight = len({words[i].term for i in matched}) - 0.5 * rank
-        for candidate in sentence.candidates(question_terms, asked):
-            first, last, inside = candidate.first, candidate.last, candidate.inside
-            if candidate.fit == 0.0 or not inside - question_terms - {None} or candidate.connective:
-                continue
-            # The noun the question asks about ("which ministry") names or follows the answer.
-            names_head = bool(head & inside) or (
-                last + 1 < len(words) and words[last + 1].term in head
-            )
-            distance = min(max(i - last, first - i, 0) for i in matched)
-            # A full date says more than a bare year: "15 August 1990" over "1990".
-            specific = 0.5 * (last - first) if asked == "date" else 0.0
-            score = (
-                10 * candidate.fit
-                + specific
-                + 2 * names_head
-                + sentence_weight
-                - 0.3 * distance
-                - 0.5 * len(inside & question_terms - head)
-            )
-            span = Span(
-                source.doc_id,
-                source.start + words[first].start,
-                source.start + words[last].end,
-                candidate.text,
-            )
-            if best is None or score > best[0]:
-                best = (score, span)
+        # The noun the question asks about ("which ministry") names or follows the answer.
+        names_head = bool(head & inside) or (last + 1 < len(words) and words[last + 1].term in head)
+        distance = min(max(i - last, first - i, 0) for i in matched)
+        # A full date says more than a bare year: "15 August 1990" over "1990".
+        specific = 0.5 * (last - first) if asked == "date" else 0.0
+        score = (
+            10 * candidate.fit
+            + specific
+            + 2 * names_head
+            + sentence_weight
+            - 0.3 * distance
+            - 0.5 * len(inside & question_terms - head)
+        )
+        span = Span(
+            source.doc_id,
+            source.start + words[first].start,
+            source.start + words[last].end,
+            candidate.text,
+        )
+        if best is None or score > best[0]:
+            best = (score, span)
     return best[1] if best else None
+
+
+def has_short_answer(question: str, cited: Sequence[tuple[Source, str]]) -> bool:
+    """Whether `short_answer` finds a span: the first that may answer is enough, unscored."""
+    asked = asked_for(question)
+    if asked is None:
+        return False
+    admissible = _admissible(asked, set(terms(question)), cited)
+    return next(admissible, None) is not None
+
+
+def _admissible(
+    asked: Asked, question_terms: set[str], cited: Sequence[tuple[Source, str]]
+) -> Iterator[tuple[int, Source, _Sentence, list[int], _Candidate]]:
+    """The spans that may answer, lazily, each with its sentence's rank, source, reading and
+    words the question shares: of the kind asked for, adding a word the question lacks, in a
+    sentence that shares one with it, and not an opening connective."""
+    for rank, (source, text) in enumerate(cited):
+        sentence = _sentence(text)
+        matched = [i for i, w in enumerate(sentence.words) if w.term in question_terms]
+        if not matched:
+            continue
+        for candidate in sentence.candidates(question_terms, asked):
+            if (
+                candidate.fit != 0.0
+                and candidate.inside - question_terms - {None}
+                and not candidate.connective
+            ):
+                yield rank, source, sentence, matched, candidate
 
 
 @dataclass(frozen=True)
@@ -139,15 +159,15 @@ class _Sentence:
         self._spans: dict[tuple[int, int, Asked], _Candidate] = {}
         self._typed: dict[Asked, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
 
-    def candidates(self, question_terms: set[str], asked: Asked) -> list[_Candidate]:
+    def candidates(self, question_terms: set[str], asked: Asked) -> Iterator[_Candidate]:
         """The spans that may answer, by the kind asked for, in the order they are weighed:
         for a thing, names, then runs of content words the question lacks, then quantities and
-        dates."""
+        dates; each read when it is reached."""
         before, after = self._typed_spans(asked)
         spans = before
         if asked == "thing":
             spans = before + _content_runs(self.words, question_terms) + after
-        return [self._span(first, last, asked) for first, last in spans]
+        return (self._span(first, last, asked) for first, last in spans)
 
     def _typed_spans(self, asked: Asked) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The spans that do not depend on the question: those weighed before a thing's runs of
