@@ -28,7 +28,7 @@ __all__ = [
 
 KEPT_JOBS = 1000  # finished jobs remembered for GET /jobs/{id}
 JobStatus = Literal["queued", "running", "done", "failed"]
-UNFINISHED: frozenset[JobStatus] = frozenset({"queued", "running"})
+_UNFINISHED: frozenset[JobStatus] = frozenset({"queued", "running"})
 
 
 class ChangeOut(BaseModel, frozen=True):
@@ -115,7 +115,7 @@ class MemoryJobStore:
 
     def pending(self) -> list[Job]:
         with self._lock:
-            return [j.model_copy() for j in self._jobs.values() if j.status in UNFINISHED]
+            return [j.model_copy() for j in self._jobs.values() if j.status in _UNFINISHED]
 
     def missing(self, job_id: str) -> str:
         return (
