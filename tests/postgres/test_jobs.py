@@ -128,14 +128,14 @@ def test_the_replica_running_a_long_job_renews_its_lease(
 ) -> None:
     writer = _SlowWriter()
     jobs = IndexJobs(
-        pg_settings, writer, lambda: pg_service, lambda _: None, _replica(store, lease=1.5)
+        pg_settings, writer, lambda: pg_service, lambda _: None, _replica(store, lease=3)
     )
     reader = _replica(store)
     jobs.start()
     try:
         job = jobs.submit([Change("upsert", "owls")])
         _until(lambda: reader.get(job.id), "running")
-        time.sleep(4)  # more than two leases
+        time.sleep(7)  # more than two leases
         running = reader.get(job.id)
         assert running is not None and running.status == "running"
         assert [j.id for j in reader.pending()] == [job.id]
