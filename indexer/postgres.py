@@ -11,6 +11,8 @@ Layout (created by the versioned `MIGRATIONS`, recorded in `schema_migrations`):
     term_df         document frequency of every term (BM25's idf), and the largest tf and
                     smallest chunk length it was ever written with (bounds for pruning)
     sentences       text, offsets, terms, vector
+    index_jobs      the service's indexing jobs (`qa_service.postgres_jobs`): status, the
+                    replica running each and until when its lease holds
 
 Every read goes to the database (nothing is cached in the process), so a document written
 through one replica is answered by every other at once. BM25 is computed in SQL with the
@@ -150,6 +152,27 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             FROM chunk_terms GROUP BY term
         ) AS s
         WHERE s.term = d.term;
+        """,
+    ),
+    (
+        3,
+        "indexing jobs, readable from every replica",
+        """
+        CREATE TABLE index_jobs (
+            seq bigserial UNIQUE,
+            id text PRIMARY KEY,
+            status text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            changes jsonb NOT NULL,
+            created_at timestamptz NOT NULL,
+            finished_at timestamptz,
+            version text,
+            error text,
+            embedded int,
+            replica text NOT NULL,
+            lease_until timestamptz NOT NULL
+        );
+        CREATE INDEX index_jobs_unfinished ON index_jobs (seq)
+            WHERE status IN ('queued', 'running');
         """,
     ),
 )
@@ -389,6 +412,7 @@ class PostgresStore:
             store._check(meta, model)
             store._analyzer = analyzer_for(meta.analysis.key)
             store._embedding = meta.embedding
+            store._catch_up(meta.dimension)
             return store
         except BaseException:
             pool.close()
@@ -411,8 +435,32 @@ class PostgresStore:
                 )
             )
 
+    def _catch_up(self, dimension: int) -> None:
+        """Apply the migrations a database loaded by an older build lacks (they only add
+        tables and columns, so replicas of the older release keep working). A database that
+        cannot be migrated from here (a read-only endpoint) is served as it is: the log says
+        what to run, and only what needs the new tables (indexing jobs) fails."""
+        if self.schema_version() >= MIGRATIONS[-1][0]:
+            return
+        try:
+            self.migrations_applied = self.migrate(dimension)
+        except psycopg.Error as error:
+            logger.warning(
+                "the database's schema is older than this service's and cannot be migrated "
+                "from here (%s): %s to migrate it",
+                error,
+                REBUILD,
+            )
+
     def close(self) -> None:
         self._pool.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection, in a transaction, for tables beside the index (the service's
+        indexing jobs); an unreachable database is a StoreUnavailableError."""
+        with self._connection() as connection:
+            yield connection
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:

@@ -2,7 +2,8 @@
 
 Thin handlers: the `IndexWriter` stores or removes the originals (checking uploads first, so a
 bad one changes nothing) and `IndexJobs` indexes the change; each answers 202 with the job,
-which `GET /jobs/{id}` follows until the new version is served. Admin key required.
+which `GET /jobs/{id}` follows until the new version is served (on any replica, with
+PostgreSQL). Admin key required.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from starlette.datastructures import UploadFile
 from indexer.updating import Change, Upload, text_upload
 from qa_service.dependencies import require_admin
 from qa_service.errors import JobNotFoundError, UnsupportedMediaTypeError
-from qa_service.indexing import IndexJobs, Job
+from qa_service.indexing import IndexJobs
+from qa_service.jobs import Job
 from qa_service.schemas import ErrorBody
 
 __all__ = ["DocumentIn", "writes"]
@@ -140,18 +142,16 @@ async def replace_document(doc_id: DocumentId, request: Request, response: Respo
 async def delete_document(doc_id: DocumentId, request: Request, response: Response) -> Job:
     """Remove a document's file; the job returned removes it from the index."""
     change = await run_in_threadpool(_jobs(request).writer.delete_document, doc_id)
-    return _started(request, response, [change])
+    return await _started(request, response, [change])
 
 
 @writes.get("/jobs/{job_id}", response_model=Job, responses=_errors(401, 403, 404))
 async def job(job_id: Annotated[str, Path(max_length=64)], request: Request) -> Job:
     """An indexing job: queued, running, done (with the version serving it) or failed."""
-    found = _jobs(request).get(job_id)
+    jobs = _jobs(request)
+    found = await run_in_threadpool(jobs.get, job_id)
     if found is None:
-        raise JobNotFoundError(
-            f"no job has the id {job_id!r}: jobs are kept in memory, the last 1000, until the "
-            "service restarts"
-        )
+        raise JobNotFoundError(jobs.store.missing(job_id))
     return found
 
 
@@ -165,11 +165,11 @@ async def _upsert(request: Request, response: Response, doc_id: str | None) -> J
     uploads = await _uploads(request, doc_id)
     replace = doc_id is not None
     changes = await run_in_threadpool(_jobs(request).writer.upsert_documents, uploads, replace)
-    return _started(request, response, changes)
+    return await _started(request, response, changes)
 
 
-def _started(request: Request, response: Response, changes: list[Change]) -> Job:
-    job = _jobs(request).submit(changes)
+async def _started(request: Request, response: Response, changes: list[Change]) -> Job:
+    job = await run_in_threadpool(_jobs(request).submit, changes)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job
 

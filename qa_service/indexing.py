@@ -10,6 +10,10 @@ built by another process (`rag-index build`) is loaded.
 
 With PostgreSQL (RAG_DATABASE_URL) a job's change is served once written: there is no version
 to load, and no watcher (the database is the truth; `rag-index build` syncs a folder into it).
+
+Jobs are saved to a `JobStore` at each transition (queued, running, done or failed), where
+`GET /jobs/{id}` reads them: this process's memory for an index directory, a table every
+replica reads for PostgreSQL, whose lease a thread renews while this process has jobs unfinished.
 """
 
 from __future__ import annotations
@@ -17,54 +21,24 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from corpus import CorpusError, load_corpus
 from indexer.building import stale_reasons
 from indexer.updating import Change, IndexWriter
 from indexer.versions import current_version
+from qa_service.jobs import ChangeOut, Job, JobStatus, JobStore, MemoryJobStore, now
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChangeOut", "IndexJobs", "Job"]
-
-KEPT_JOBS = 1000  # finished jobs remembered for GET /jobs/{id}
-JobStatus = Literal["queued", "running", "done", "failed"]
-
-
-class ChangeOut(BaseModel, frozen=True):
-    kind: Literal["upsert", "delete", "folder"] = Field(
-        description="upsert: a document added or replaced; delete: one removed; folder: "
-        "changes found in the corpus folder"
-    )
-    doc_id: str | None = None
-
-
-class Job(BaseModel):
-    """The indexing of one or more document changes."""
-
-    id: str
-    status: JobStatus = Field(
-        description="queued, running, done (the change is served) or failed (see error)"
-    )
-    changes: list[ChangeOut]
-    created_at: str
-    finished_at: str | None = None
-    version: str | None = Field(None, description="The index version that serves the change")
-    error: str | None = None
-    embedded: int | None = Field(None, description="Chunks and sentences embedded by the build")
+__all__ = ["IndexJobs"]
 
 
 class IndexJobs:
-    """The queue of indexing jobs, its worker thread and the folder watcher."""
+    """The queue of indexing jobs, its worker thread, the folder watcher and the job lease."""
 
     def __init__(
         self,
@@ -72,13 +46,16 @@ class IndexJobs:
         writer: IndexWriter,
         current: Callable[[], QAService | None],
         install: Callable[[QAService], None],
+        store: JobStore | None = None,
     ) -> None:
         self.settings = settings
         self.writer = writer
+        self.store: JobStore = store or MemoryJobStore()
         self._current = current
         self._install = install
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._queued: list[tuple[Job, Sequence[Change]]] = []
+        self._unfinished = 0  # jobs of this process queued or running
+        self._unsaved: list[Job] = []  # finished, but the store could not be told: retried
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._seen: tuple[tuple[str, int, int], ...] | None = None
@@ -90,6 +67,10 @@ class IndexJobs:
         if self._versioned:
             self._threads.append(
                 threading.Thread(target=self._watch, name="corpus-watcher", daemon=True)
+            )
+        if self.store.lease_seconds is not None:
+            self._threads.append(
+                threading.Thread(target=self._renew, name="job-lease", daemon=True)
             )
 
     def start(self) -> None:
@@ -104,31 +85,33 @@ class IndexJobs:
             thread.join(timeout=5)
 
     def submit(self, changes: Sequence[Change], folder: bool = False) -> Job:
+        """Queue the changes as a new job; recorded in the store first, so a reader never
+        sees it older than it is. The job runs even when the store cannot record it (the
+        writer holds its checked documents until a job writes them): the error then tells the
+        client to retry."""
         job = Job(
             id=uuid.uuid4().hex[:16],
             status="queued",
             changes=[ChangeOut(kind=c.kind, doc_id=c.doc_id) for c in changes]
             or ([ChangeOut(kind="folder")] if folder else []),
-            created_at=_now(),
+            created_at=now(),
         )
-        with self._wake:
-            self._jobs[job.id] = job
-            while len(self._jobs) > KEPT_JOBS:
-                self._jobs.popitem(last=False)
-            self._queued.append((job, changes))
-            self._wake.notify_all()
+        try:
+            self.store.add(job)
+        finally:
+            with self._wake:
+                self._queued.append((job, changes))
+                self._unfinished += 1
+                self._wake.notify_all()
         return job
 
     def get(self, job_id: str) -> Job | None:
-        with self._wake:
-            job = self._jobs.get(job_id)
-            return job.model_copy() if job else None
+        return self.store.get(job_id)
 
     def pending(self) -> list[Job]:
-        with self._wake:
-            return [
-                j.model_copy() for j in self._jobs.values() if j.status in {"queued", "running"}
-            ]
+        """The jobs queued or running: this process's with an index directory, every
+        replica's with PostgreSQL (whose jobs all change what every replica serves)."""
+        return self.store.pending()
 
     def _work(self) -> None:
         while not self._stopping.is_set():
@@ -136,10 +119,12 @@ class IndexJobs:
                 while not self._queued and not self._stopping.is_set():
                     self._wake.wait()
                 batch, self._queued = self._queued, []
-                for job, _ in batch:
-                    job.status = "running"
             if batch:
-                self._run([job for job, _ in batch], [c for _, cs in batch for c in cs])
+                jobs = [job for job, _ in batch]
+                for job in jobs:
+                    job.status = "running"
+                self._save(jobs)
+                self._run(jobs, [c for _, cs in batch for c in cs])
 
     def _run(self, jobs: list[Job], changes: list[Change]) -> None:
         """One build for every change queued so far, then the new version is served."""
@@ -166,11 +151,42 @@ class IndexJobs:
         embedded: int | None = None,
         error: str | None = None,
     ) -> None:
+        for job in jobs:
+            job.status, job.version, job.error = status, version, error
+            job.embedded, job.finished_at = embedded, now()
+        if not self._save(jobs):
+            with self._wake:
+                self._unsaved.extend(jobs)
         with self._wake:
-            for job in jobs:
-                job.status, job.version, job.error = status, version, error
-                job.embedded, job.finished_at = embedded, _now()
+            self._unfinished -= len(jobs)
             self._seen = None  # the watcher compares the folder with the new version
+
+    def _save(self, jobs: list[Job]) -> bool:
+        """Tell the store; a store that cannot be reached is not the job's failure (readers
+        then see the job's lease run out, unless a later save gets through)."""
+        try:
+            self.store.save(jobs)
+        except Exception:
+            logger.exception("the indexing jobs %s could not be saved", [j.id for j in jobs])
+            return False
+        return True
+
+    def _renew(self) -> None:
+        """Renew the lease of this process's unfinished jobs, and save finished ones whose
+        last save failed, every third of the lease."""
+        assert self.store.lease_seconds is not None
+        while not self._stopping.wait(self.store.lease_seconds / 3):
+            with self._wake:
+                unsaved, self._unsaved = self._unsaved, []
+                unfinished = self._unfinished
+            if unsaved and not self._save(unsaved):
+                with self._wake:
+                    self._unsaved = unsaved + self._unsaved
+            if unfinished:
+                try:
+                    self.store.renew()
+                except Exception as error:
+                    logger.warning("the indexing jobs' lease could not be renewed: %s", error)
 
     def _reload(self) -> None:
         """Serve the version the index directory points to, if it is not served already."""
@@ -235,7 +251,3 @@ def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
     except OSError:
         return ()
     return tuple(sorted(entries))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -17,13 +17,14 @@ from corpus import CorpusError
 from indexer.artifact import CorpusIndex, IndexLoadError
 from indexer.embedding import Embedder, ModelError, open_embedder
 from indexer.store import StoreUnavailableError as StoreReadError
-from indexer.updating import FolderIndexWriter, IndexWriter
+from indexer.updating import FolderIndexWriter
 from qa_service import document_writes, routes
 from qa_service.dependencies import Guards
 from qa_service.docs import mount_docs
 from qa_service.errors import add_error_handlers, startup_failure
 from qa_service.examples import with_examples
 from qa_service.indexing import IndexJobs
+from qa_service.jobs import MemoryJobStore
 from qa_service.mcp_server import mount_mcp
 from qa_service.metrics import Metrics
 from qa_service.middleware import (
@@ -141,7 +142,8 @@ async def _load_when_reachable(app: FastAPI, settings: Settings) -> None:
 def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:
     """The indexing jobs of the app: documents stored in the corpus folder, each new version
     installed as the app's service (requests keep the one they started with); or, with
-    RAG_DATABASE_URL, written to PostgreSQL, where every replica reads them at once."""
+    RAG_DATABASE_URL, written to PostgreSQL, where every replica reads them at once (and
+    the jobs' status too)."""
 
     def current() -> QAService | None:
         service: QAService | None = app.state.service
@@ -159,19 +161,20 @@ def index_jobs(app: FastAPI, settings: Settings) -> IndexJobs:
         service = current()
         return [service.embedder] if service else []
 
-    writer: IndexWriter
     if settings.database_url is not None:
         from indexer.postgres import PostgresStore  # psycopg is an optional dependency
         from indexer.syncing import PostgresIndexWriter
+        from qa_service.postgres_jobs import PostgresJobStore
 
         def store() -> PostgresStore | None:
             service = current()
             return service.store if service and isinstance(service.store, PostgresStore) else None
 
         writer = PostgresIndexWriter(settings, store, embedders)
-    else:
-        writer = FolderIndexWriter(settings, embedders, served)
-    return IndexJobs(settings, writer, current, install)
+        jobs = PostgresJobStore(store, settings.job_lease_seconds)
+        return IndexJobs(settings, writer, current, install, jobs)
+    folder = FolderIndexWriter(settings, embedders, served)
+    return IndexJobs(settings, folder, current, install, MemoryJobStore())
 
 
 def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:

@@ -165,7 +165,7 @@ def readyz(qa: Service, request: Request) -> dict[str, Any]:
     answered. `backend` says where the index is read from (`index-directory` or `postgresql`);
     for an index directory, `version` is the version served and `pending` the indexing jobs not
     done yet and what the corpus folder holds that the index does not (PostgreSQL: the jobs
-    only; its corpus folder is not watched)."""
+    of every replica, whose lease has not run out; its corpus folder is not watched)."""
     status = qa.status()
     jobs: IndexJobs | None = getattr(request.app.state, "jobs", None)
     return {

@@ -139,6 +139,13 @@ class Settings(IndexSettings):
         description="Seconds between two checks of the corpus folder for files added, changed "
         "or removed (then indexed) and of the index for a version built elsewhere; 0: never",
     )
+    job_lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        description="PostgreSQL: a queued or running indexing job whose replica has not "
+        "renewed its lease for this long (renewed every third of it) reads as failed, its "
+        "replica presumed dead",
+    )
     cache_bytes: int = Field(
         16 * 1024 * 1024,
         ge=0,

@@ -1,6 +1,7 @@
 """Stateless replicas: two real uvicorn servers against one PostgreSQL answer alike, see each
-other's writes at once (through the store, and through the document endpoints), and ride out
-the database going away."""
+other's writes at once (through the store, and through the document endpoints), follow each
+other's indexing jobs (a dead replica's job reads as failed), and ride out the database going
+away."""
 
 from __future__ import annotations
 
@@ -108,20 +109,34 @@ def test_a_document_written_through_one_replica_is_answered_by_the_other(
 
 
 def _finished(server: LiveServer, accepted: httpx.Response) -> dict[str, Any]:
-    """The job a write started, once it is done or failed (polled on the same replica)."""
+    """The job a write started, once it is done or failed, polled on `server` (any replica:
+    a load balancer sends each poll anywhere)."""
     assert accepted.status_code == 202, accepted.text
+    assert accepted.headers["location"] == f"/jobs/{accepted.json()['id']}"
+    return _followed(server, accepted.json()["id"])
+
+
+def _followed(server: LiveServer, job_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        job = httpx.get(f"{server.url}/jobs/{accepted.json()['id']}", headers=ADMIN, timeout=30)
+        job = httpx.get(f"{server.url}/jobs/{job_id}", headers=ADMIN, timeout=30)
+        assert job.status_code == 200, job.text
         if job.json()["status"] in {"done", "failed"}:
             return job.json()  # type: ignore[no-any-return]
         time.sleep(0.2)
     raise AssertionError("the job did not finish in 300 s")
 
 
+def _pending(server: LiveServer) -> list[str]:
+    ready = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert ready.status_code == 200, ready.text
+    return [job["id"] for job in ready.json()["pending"]["jobs"]]
+
+
 def test_a_document_uploaded_to_one_replica_is_cited_by_the_other_until_deleted_there(
     replicas: tuple[LiveServer, LiveServer],
 ) -> None:
+    """Each job is followed on the replica that did not take the write."""
     first, second = replicas
     question = "How long is the Vorbeck causeway?"
     text = "# The Vorbeck causeway\n\nThe Vorbeck causeway is 31 kilometres long.\n"
@@ -130,7 +145,7 @@ def test_a_document_uploaded_to_one_replica_is_cited_by_the_other_until_deleted_
     unauthorised = httpx.post(f"{first.url}/documents", files=upload, timeout=60)
     assert unauthorised.status_code == 401
     job = _finished(
-        first, httpx.post(f"{first.url}/documents", files=upload, headers=ADMIN, timeout=60)
+        second, httpx.post(f"{first.url}/documents", files=upload, headers=ADMIN, timeout=60)
     )
     assert job["status"] == "done", job["error"]
     assert job["embedded"] and job["embedded"] > 0
@@ -153,13 +168,61 @@ def test_a_document_uploaded_to_one_replica_is_cited_by_the_other_until_deleted_
         assert bad.status_code == 422 and "has no text" in bad.json()["detail"]
     finally:
         deleted = _finished(
-            second, httpx.delete(f"{second.url}/documents/vorbeck", headers=ADMIN, timeout=60)
+            first, httpx.delete(f"{second.url}/documents/vorbeck", headers=ADMIN, timeout=60)
         )
     assert deleted["status"] == "done", deleted["error"]
+    assert httpx.get(f"{second.url}/jobs/{job['id']}", headers=ADMIN, timeout=30).json() == job
     assert "vorbeck" not in {c["doc_id"] for c in _ask(first, question).json()["citations"]}
     assert httpx.get(f"{first.url}/documents/vorbeck", timeout=30).status_code == 404
     missing = httpx.delete(f"{first.url}/documents/vorbeck", headers=ADMIN, timeout=60)
     assert missing.status_code == 404
+
+
+def test_an_unknown_job_is_a_404_that_says_what_the_database_keeps(
+    replicas: tuple[LiveServer, LiveServer],
+) -> None:
+    missing = httpx.get(f"{replicas[0].url}/jobs/0123456789abcdef", headers=ADMIN, timeout=30)
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert "the database keeps the last 1000 finished jobs" in missing.json()["detail"]
+
+
+def test_a_job_whose_replica_died_reads_failed_on_the_others_and_can_be_sent_again(
+    replicas: tuple[LiveServer, LiveServer],
+    pg_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    first, second = replicas
+    log = tmp_path_factory.mktemp("dying-replica") / "c.log"
+    environment = {**_environment(pg_settings), "RAG_JOB_LEASE_SECONDS": "5"}
+    dying = start_server(pg_settings.index_dir, log, None, "/readyz", **environment)
+    lines = [f"Channel {i} of the Hawizeh marshes is {i + 3} kilometres long." for i in range(40)]
+    document = {"id": "hawizeh", "text": "# The Hawizeh marshes\n\n" + " ".join(lines) + "\n"}
+    try:
+        # its first write loads the build encoder (seconds): the job is still unfinished when
+        # the replica is killed
+        accepted = httpx.post(f"{dying.url}/documents", json=document, headers=ADMIN, timeout=60)
+        assert accepted.status_code == 202, accepted.text
+        job_id = accepted.json()["id"]
+        seen = httpx.get(f"{second.url}/jobs/{job_id}", headers=ADMIN, timeout=30).json()
+        assert seen["status"] in {"queued", "running"}, seen
+        assert job_id in _pending(second)
+    finally:
+        dying.process.kill()
+        dying.process.wait(timeout=30)
+    failed = _followed(second, job_id)
+    assert failed["status"] == "failed" and failed["finished_at"], failed
+    assert "stopped renewing its lease" in failed["error"]
+    assert "send the change again" in failed["error"]
+    assert job_id not in _pending(first)
+    assert httpx.get(f"{first.url}/documents/hawizeh", timeout=30).status_code == 404
+    again = _finished(
+        first, httpx.post(f"{second.url}/documents", json=document, headers=ADMIN, timeout=60)
+    )
+    assert again["status"] == "done", again["error"]
+    deleted = _finished(
+        second, httpx.delete(f"{first.url}/documents/hawizeh", headers=ADMIN, timeout=60)
+    )
+    assert deleted["status"] == "done", deleted["error"]
 
 
 def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
@@ -181,6 +244,9 @@ def test_the_database_going_away_is_a_503_and_coming_back_needs_no_restart(
         )
         assert write.status_code == 503 and write.json()["error"] == "store_unavailable"
         assert int(write.headers["retry-after"]) > 0
+        job = httpx.get(f"{second.url}/jobs/0123456789abcdef", headers=ADMIN, timeout=60)
+        assert job.status_code == 503 and job.json()["error"] == "store_unavailable"
+        assert "retry" in job.json()["detail"] and int(job.headers["retry-after"]) > 0
         assert httpx.get(f"{second.url}/readyz", timeout=30).status_code == 503
         assert httpx.get(f"{second.url}/healthz", timeout=30).status_code == 200
     finally:

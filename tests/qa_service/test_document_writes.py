@@ -154,6 +154,9 @@ def test_an_uploaded_document_is_answered_while_others_keep_asking(
 
     ready = admin.get("/readyz").json()
     assert ready["version"] == job["version"] and ready["pending"]["jobs"] == []
+    missing = admin.get("/jobs/0123456789abcdef")
+    assert missing.status_code == 404  # the index directory's jobs live in the worker process
+    assert "kept in the memory of the worker process" in missing.json()["detail"]
     response = ask(admin, "What share of the Tigris flow goes to Varnistan?")
     citation = response["citations"][0]
     assert not response["abstained"] and "37 percent" in response["answer"]
