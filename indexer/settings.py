@@ -53,9 +53,9 @@ class IndexSettings(BaseSettings):
     query_encoder: EncoderKind = Field(
         "onnx-fp32",
         description="What embeds questions; the build measures it against the build encoder "
-        "and the service refuses a pairing the index did not allow (int8 is about a third "
-        "faster, but moves one or two questions' passages on an eval corpus: more than the "
-        "0.005 allowed)",
+        "and the service refuses a pairing the index did not allow (int8 takes about 40% less "
+        "time than fp32, but moves one or two questions' passages on an eval corpus: more than "
+        "the 0.005 allowed; README, 'Speed')",
     )
     query_threads: int = Field(
         1, ge=1, description="Threads of one ONNX query call (one per request path)"

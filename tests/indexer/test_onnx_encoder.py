@@ -31,7 +31,7 @@ def sentences(service: QAService) -> list[str]:
     return [s.text for s in service.index.sentences[::17]] + [LONG]
 
 
-# smoothed int8 measured 0.9995 / 0.9991 on the index's sentences (0.9970 / 0.9947 unsmoothed)
+# int8 measured 0.9995 / 0.9991 on the index's sentences (0.9970 / 0.9947 unsmoothed, no blocks)
 @pytest.mark.parametrize(
     ("encoder", "mean", "least"), [("onnx-fp32", 0.99999, 0.9999), ("onnx-int8", 0.999, 0.998)]
 )
@@ -82,7 +82,7 @@ def test_the_export_is_cached_and_deterministic(settings: Settings, tmp_path: Pa
         assert file_sha256(again.parent / name) == file_sha256(first.parent / name)
 
 
-def test_the_export_is_fused_and_int8_keeps_the_feed_forward_outputs_fp32(
+def test_the_export_is_fused_and_int8_quantises_the_output_projections_by_block(
     settings: Settings,
 ) -> None:
     """The optimiser's fusions matched (a new tracer or transformers version that breaks the
@@ -90,11 +90,13 @@ def test_the_export_is_fused_and_int8_keeps_the_feed_forward_outputs_fp32(
     model = resolve_model_path(settings.embedding_model)
     layers = json.loads((model / "config.json").read_text())["num_hidden_layers"]
 
+    def graph(encoder: EncoderKind) -> onnx.GraphProto:
+        return onnx.load(str(export_encoder(model, encoder, settings.encoder_cache_dir))).graph
+
     def ops(encoder: EncoderKind) -> collections.Counter[str]:
-        graph = onnx.load(str(export_encoder(model, encoder, settings.encoder_cache_dir))).graph
-        smoothed = sum(node.name.endswith("/Smooth") for node in graph.node)
-        counts = collections.Counter(node.op_type for node in graph.node)
-        counts["smoothed"] = smoothed
+        nodes = graph(encoder).node
+        counts = collections.Counter(node.op_type for node in nodes)
+        counts["smoothed"] = sum(node.name.endswith("/Smooth") for node in nodes)
         return counts
 
     fp32 = ops("onnx-fp32")
@@ -104,9 +106,16 @@ def test_the_export_is_fused_and_int8_keeps_the_feed_forward_outputs_fp32(
     int8 = ops("onnx-int8")
     assert int8["smoothed"] == 2 * layers  # the inputs of the attention and feed-forward
     assert int8["QAttention"] == layers and int8["Attention"] == 0
-    # quantised: each layer's attention output and feed-forward input projections
-    assert int8["DynamicQuantizeMatMul"] + int8["MatMulInteger"] == 2 * layers
-    assert int8["MatMul"] == layers  # the feed-forward output projections, in fp32
+    # one scale per tensor: each layer's feed-forward input projection
+    assert int8["DynamicQuantizeMatMul"] + int8["MatMulInteger"] == layers
+    # by block: each layer's attention and feed-forward output projections; nothing left fp32
+    assert int8["MatMulNBits"] == 2 * layers and int8["MatMul"] == 0
+    for node in graph("onnx-int8").node:
+        if node.op_type == "MatMulNBits":
+            attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            assert (attributes["bits"], attributes["block_size"]) == (8, 16)
+            assert attributes["accuracy_level"] == 4  # int8 activations, per block
+            assert len(node.input) == 3  # symmetric: weights, scales, no zero points
 
 
 def test_a_model_the_graph_cannot_pool_is_refused(tmp_path: Path, settings: Settings) -> None:
