@@ -109,6 +109,8 @@ def test_a_client_dripping_its_headers_is_cut_off(server: LiveServer) -> None:
                 chunk = conn.recv(4096)
             except TimeoutError:
                 continue
+            except ConnectionResetError:  # closed with headers of ours unread: cut off all the same
+                break
             if not chunk:
                 break
             received += chunk
