@@ -28,7 +28,7 @@ from corpus import CorpusError, load_corpus
 from indexer.building import stale_reasons
 from indexer.updating import Change, IndexWriter
 from indexer.versions import current_version
-from qa_service.jobs import ChangeOut, Job, JobStatus, JobStore, MemoryJobStore, now
+from qa_service.jobs import ChangeOut, Job, JobStatus, JobStore, now
 from qa_service.pipeline import QAService
 from qa_service.settings import Settings
 
@@ -46,11 +46,11 @@ class IndexJobs:
         writer: IndexWriter,
         current: Callable[[], QAService | None],
         install: Callable[[QAService], None],
-        store: JobStore | None = None,
+        store: JobStore,
     ) -> None:
         self.settings = settings
         self.writer = writer
-        self.store: JobStore = store or MemoryJobStore()
+        self.store = store
         self._current = current
         self._install = install
         self._queued: list[tuple[Job, Sequence[Change]]] = []
